@@ -1,0 +1,1 @@
+"""CareKey: the security module of a patient portal."""

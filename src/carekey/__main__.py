@@ -1,0 +1,3 @@
+from carekey.cli import main
+
+raise SystemExit(main())

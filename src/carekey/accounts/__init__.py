@@ -1,0 +1,1 @@
+"""Patients and staff, sign-in, portal sessions and the per-account throttle."""

@@ -1,0 +1,110 @@
+"""Users (patients and staff in one model), server-side portal sessions, throttle state."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession, BaseSessionManager
+from django.db import models
+
+from carekey import clock
+
+EMAIL_MAX_LENGTH = 254
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare ignoring case everywhere: one person, one account."""
+    return email.strip().lower()
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(
+        self, email: str, password: str | None = None, **extra: Any
+    ) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=normalize_email(username or ""))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in by email: a patient, or staff when `is_staff` is set."""
+
+    email = models.EmailField(unique=True, max_length=EMAIL_MAX_LENGTH)
+    name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=clock.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = "user"
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+
+class PortalSession(AbstractBaseSession):
+    """A Django session row with the columns the "Signed-in devices" list and revocation read."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
+    user_agent = models.CharField(max_length=512, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    last_active_at = models.DateTimeField(null=True, blank=True)
+
+    objects: ClassVar[BaseSessionManager] = BaseSessionManager()  # type: ignore[assignment]
+
+    class Meta:
+        verbose_name = "portal session"
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "expire_date"], name="portalsession_user_idx"),
+        ]
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from carekey.accounts.session_store import SessionStore
+
+        return SessionStore
+
+    def __str__(self) -> str:
+        return f"session of user {self.user_id}"
+
+
+class ThrottleState(models.Model):
+    """Consecutive failures of one account, shared by every process through the database.
+
+    Keyed by account ("user:<id>") so codes, recovery codes, unlocks and passwords share one
+    count; unknown emails get a key of their own ("email:<address>") and the same treatment,
+    so the throttle never tells whether an account exists.
+    """
+
+    key = models.CharField(max_length=300, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return self.key

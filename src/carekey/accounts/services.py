@@ -1,0 +1,47 @@
+"""Sign-in and sign-out: the rules the page and the API share."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.http import HttpRequest
+
+from carekey.accounts import sessions, throttle
+from carekey.accounts.models import User, normalize_email
+from carekey.audit.record import record
+
+GENERIC_FAILURE = "Email or password is incorrect."
+
+
+class InvalidCredentials(Exception):
+    def __init__(self) -> None:
+        super().__init__(GENERIC_FAILURE)
+
+
+def sign_in(request: HttpRequest, email: str, password: str) -> User:
+    """Check a password under the per-account throttle and start a fresh session.
+
+    Unknown emails are throttled under a key of their own, so a stranger learns nothing
+    from the answers about which accounts exist.
+    """
+    address = normalize_email(email)
+    known = User.objects.filter(email=address).first()
+    key = throttle.key_for_user(known.pk) if known else throttle.key_for_unknown_email(address)
+    try:
+        throttle.ensure_allowed(key)
+    except throttle.Throttled:
+        record("signin.failed", user=known, request=request, reason="throttled")
+        raise
+    user = authenticate(request, email=address, password=password)
+    if not isinstance(user, User):
+        throttle.record_failure(key)
+        record("signin.failed", user=known, request=request, reason="invalid_credentials")
+        raise InvalidCredentials()
+    throttle.record_success(key)
+    login(request, user)
+    sessions.start(request)
+    record("signin.succeeded", user=user, request=request)
+    return user
+
+
+def sign_out(request: HttpRequest) -> None:
+    logout(request)

@@ -1,0 +1,68 @@
+"""Portal session lifecycle: start at sign-in, idle and absolute expiry, revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest
+
+from carekey import clock
+from carekey.accounts import session_store as keys
+from carekey.accounts.models import PortalSession
+from carekey.accounts.netinfo import client_ip, user_agent
+
+# Write last activity at most this often: a row update per click buys nothing.
+ACTIVITY_RESOLUTION_SECONDS = 5
+
+
+def start(request: HttpRequest, aal: str = "aal1") -> None:
+    """Stamp a freshly signed-in session (Django's login() has already rotated its id)."""
+    now = clock.timestamp()
+    session = request.session
+    session[keys.CREATED] = now
+    session[keys.LAST_ACTIVE] = now
+    session[keys.USER_AGENT] = user_agent(request)
+    session[keys.IP] = client_ip(request)
+    session[keys.AAL] = aal
+
+
+def is_signed_in(session: SessionBase) -> bool:
+    return keys.CREATED in session
+
+
+def expiry_reason(session: SessionBase, now: float) -> str | None:
+    """Why a signed-in session has ended, or None while it is alive."""
+    created = float(session.get(keys.CREATED, now))
+    last = float(session.get(keys.LAST_ACTIVE, created))
+    if now - created > settings.SESSION_MAX_HOURS * 3600:
+        return "absolute"
+    if now - last > settings.IDLE_TIMEOUT_MINUTES * 60:
+        return "idle"
+    return None
+
+
+def touch(request: HttpRequest, now: float) -> None:
+    session = request.session
+    if now - float(session.get(keys.LAST_ACTIVE, 0)) >= ACTIVITY_RESOLUTION_SECONDS:
+        session[keys.LAST_ACTIVE] = now
+        session[keys.IP] = client_ip(request)
+
+
+def aal(session: SessionBase) -> str:
+    return str(session.get(keys.AAL, "aal1"))
+
+
+def revoke_others(user: Any, current_key: str | None) -> int:
+    """Sign out every other session of `user`; return how many ended."""
+    others = PortalSession.objects.filter(user=user)
+    if current_key:
+        others = others.exclude(session_key=current_key)
+    deleted, _ = others.delete()
+    return deleted
+
+
+def revoke_all(user: Any) -> int:
+    deleted, _ = PortalSession.objects.filter(user=user).delete()
+    return deleted

@@ -1,0 +1,77 @@
+"""Per-account throttling (CONTRACT §4), with its state in the database.
+
+Five consecutive failures are free; after the fifth, every attempt is refused unchecked
+until a wait has passed: 30 s, doubling with each further failure, at most 15 minutes.
+A success resets the count. Every process and machine sees the same row, so the limit
+holds however requests are spread.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+
+from carekey import clock
+from carekey.accounts.models import ThrottleState, normalize_email
+
+FREE_FAILURES = 5
+FIRST_WAIT_SECONDS = 30
+MAX_WAIT_SECONDS = 15 * 60
+
+
+class Throttled(Exception):
+    """Refused without checking: the account is waiting out earlier failures."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many attempts. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+def wait_after(failures: int) -> int:
+    """Seconds to wait after `failures` consecutive failures (0 while under the limit)."""
+    if failures < FREE_FAILURES:
+        return 0
+    doublings = min(failures - FREE_FAILURES, 10)
+    return int(min(FIRST_WAIT_SECONDS * 2**doublings, MAX_WAIT_SECONDS))
+
+
+def key_for_user(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def key_for_unknown_email(email: str) -> str:
+    return f"email:{normalize_email(email)[:254]}"
+
+
+def ensure_allowed(key: str) -> None:
+    """Raise Throttled while the key is waiting; cheap enough to call before every check."""
+    blocked_until = (
+        ThrottleState.objects.filter(key=key).values_list("blocked_until", flat=True).first()
+    )
+    now = clock.now()
+    if blocked_until is not None and blocked_until > now:
+        raise Throttled(max(1, math.ceil((blocked_until - now).total_seconds())))
+
+
+def record_failure(key: str) -> int:
+    """Count one failure atomically; return the wait it imposes (0 if none)."""
+    now = clock.now()
+    with transaction.atomic():
+        ThrottleState.objects.get_or_create(key=key)
+        ThrottleState.objects.filter(key=key).update(failures=F("failures") + 1, updated_at=now)
+        failures = ThrottleState.objects.values_list("failures", flat=True).get(key=key)
+        wait = wait_after(failures)
+        if wait:
+            ThrottleState.objects.filter(key=key).update(
+                blocked_until=now + timedelta(seconds=wait)
+            )
+    return wait
+
+
+def record_success(key: str) -> None:
+    ThrottleState.objects.filter(key=key).exclude(failures=0, blocked_until=None).update(
+        failures=0, blocked_until=None, updated_at=clock.now()
+    )

@@ -1,0 +1,76 @@
+"""The JSON API under /api/v1 (django-ninja), sharing its services with the pages."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from carekey.api.errors import ApiError, error_response, from_api_error
+from carekey.api.session import router as session_router
+
+logger = logging.getLogger("carekey.api")
+
+api = NinjaAPI(
+    title="CareKey API",
+    version="1",
+    description="Sessions, MFA factors, recovery codes and app lock for patient portals.",
+    urls_namespace="api",
+)
+api.add_router("/", session_router)
+
+
+def _sentence(errors: list[dict[str, object]]) -> str:
+    if not errors:
+        return "The request is not valid."
+    first = errors[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "payload")]  # type: ignore[attr-defined]
+    field = ".".join(location)
+    kind = str(first.get("type", ""))
+    if kind == "missing":
+        return f"The field '{field}' is required."
+    if kind in {"json_invalid", "model_attributes_type", "dict_type", "model_type"} or not field:
+        return "The request body must be a JSON object."
+    message = str(first.get("msg", "is not valid")).rstrip(".")
+    return f"The field '{field}' is not valid: {message}."
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return from_api_error(exc)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return error_response(422, "validation_error", _sentence(list(exc.errors)))
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(401, "not_authenticated", "Sign in first.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # django-ninja answers 400 for a body it cannot parse as an object.
+        return error_response(422, "validation_error", "The request body must be a JSON object.")
+    return error_response(exc.status_code, "http_error", str(exc.message))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", "There is nothing at this address.")
+
+
+@api.exception_handler(DatabaseError)
+def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.error("database unavailable: %s", type(exc).__name__)
+        return error_response(
+            503, "service_unavailable", "The service is unavailable. Try again shortly."
+        )
+    raise exc

@@ -1,0 +1,55 @@
+"""GET, POST and DELETE /session: the API face of sign-in."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from ninja import Router
+
+from carekey.accounts import services, sessions, throttle
+from carekey.accounts.models import User
+from carekey.api.errors import ApiError
+from carekey.api.schemas import ErrorOut, SessionOut, SignInIn
+
+router = Router(tags=["session"])
+
+
+def session_body(request: HttpRequest) -> dict[str, object]:
+    user = request.user
+    assert isinstance(user, User)
+    level = sessions.aal(request.session)
+    return {
+        "user": {"id": user.pk, "email": user.email, "name": user.name},
+        "aal": level,
+        "next_level": level,
+        "locked": False,
+        "reauthenticated_until": None,
+    }
+
+
+@router.get("/session", response={200: SessionOut, 401: ErrorOut})
+def get_session(request: HttpRequest) -> dict[str, object]:
+    """The current session; always sets the `csrftoken` cookie, signed in or not."""
+    get_token(request)
+    if not request.user.is_authenticated:
+        raise ApiError(401, "not_authenticated", "Sign in first.")
+    return session_body(request)
+
+
+@router.post("/session", response={200: SessionOut, 401: ErrorOut, 429: ErrorOut})
+def create_session(request: HttpRequest, body: SignInIn) -> dict[str, object]:
+    try:
+        services.sign_in(request, body.email, body.password)
+    except services.InvalidCredentials as exc:
+        raise ApiError(401, "invalid_credentials", str(exc)) from exc
+    except throttle.Throttled as exc:
+        raise ApiError(
+            429, "too_many_attempts", str(exc), retry_after=exc.retry_after
+        ) from exc
+    return session_body(request)
+
+
+@router.delete("/session", response={204: None})
+def delete_session(request: HttpRequest) -> HttpResponse:
+    services.sign_out(request)
+    return HttpResponse(status=204)

@@ -1,0 +1,1 @@
+"""The portal pages: layout, home, sign-in and the security page."""

@@ -1,0 +1,74 @@
+"""Error pages: JSON under /api/, plain pages elsewhere."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from carekey.api.errors import error_response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if _is_api(request):
+        return error_response(
+            403,
+            "csrf_failed",
+            "The X-CSRFToken header must match the csrftoken cookie; "
+            "GET /api/v1/session sets the cookie.",
+        )
+    return render(
+        request,
+        "carekey/error.html",
+        {
+            "title": "Your form expired",
+            "message": "For your safety the form could not be sent. Go back, reload the "
+            "page and try again.",
+        },
+        status=403,
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return error_response(404, "not_found", "There is nothing at this address.")
+    return render(
+        request,
+        "carekey/error.html",
+        {"title": "Page not found", "message": "There is no page at this address."},
+        status=404,
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return error_response(500, "internal_error", "Something went wrong on our side.")
+    return render(
+        request,
+        "carekey/error.html",
+        {"title": "Something went wrong", "message": "Something went wrong on our side."},
+        status=500,
+    )
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        response = error_response(
+            503, "service_unavailable", "The service is unavailable. Try again shortly."
+        )
+    else:
+        response = render(
+            request,
+            "carekey/error.html",
+            {
+                "title": "Temporarily unavailable",
+                "message": "The portal is unavailable for a moment. Please try again in a "
+                "few minutes.",
+            },
+            status=503,
+        )
+    response["Retry-After"] = "30"
+    return response

@@ -1,0 +1,52 @@
+"""Security headers on every response, and a 503 page when the database is away."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+
+Handler = Callable[[HttpRequest], HttpResponse]
+logger = logging.getLogger("carekey.portal")
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecurityHeadersMiddleware:
+    """A strict CSP (no inline script or style), set outermost so error pages carry it too.
+
+    Django's SecurityMiddleware and XFrameOptionsMiddleware add HSTS, nosniff,
+    Referrer-Policy and X-Frame-Options.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            response = self.get_response(request)
+        except (OperationalError, InterfaceError):
+            from carekey.portal.errors import service_unavailable
+
+            logger.error("database unavailable for %s", request.path)
+            response = service_unavailable(request)
+        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if request.path.startswith(("/portal/", "/api/", "/admin/")):
+            response.setdefault("Cache-Control", "no-store")
+        return response

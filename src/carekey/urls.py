@@ -1,0 +1,21 @@
+"""URL configuration: the portal pages, the JSON API and the staff admin."""
+
+from django.contrib import admin
+from django.urls import path
+from django.views.generic import RedirectView
+
+from carekey.api import api
+from carekey.portal import views
+
+handler404 = "carekey.portal.errors.not_found"
+handler500 = "carekey.portal.errors.server_error"
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/portal/", permanent=False)),
+    path("portal/", views.home, name="home"),
+    path("portal/signin", views.signin, name="signin"),
+    path("portal/signout", views.signout, name="signout"),
+    path("portal/security", views.security, name="security"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
