@@ -18,9 +18,7 @@ from carekey.keyfiles import load_or_create_text_file
 BASE_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("CAREKEY_ENV", "development").strip().lower()
 if ENV not in {"development", "production"}:
-    raise ImproperlyConfigured(
-        f"CAREKEY_ENV must be 'development' or 'production', not {ENV!r}."
-    )
+    raise ImproperlyConfigured(f"CAREKEY_ENV must be 'development' or 'production', not {ENV!r}.")
 PRODUCTION = ENV == "production"
 DATA_DIR = Path(os.environ.get("CAREKEY_DATA_DIR", "./var")).resolve()
 
@@ -118,8 +116,7 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "").strip()
-        or f"sqlite:///{DATA_DIR / 'carekey.sqlite3'}",
+        os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{DATA_DIR / 'carekey.sqlite3'}",
         conn_max_age=60,
         conn_health_checks=True,
     )

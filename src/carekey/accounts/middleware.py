@@ -64,9 +64,9 @@ class AccessGateMiddleware:
         path = request.path
         if _is_api(path):
             return self._gate_api(request, path)
-        if path.startswith("/portal/") and not _is_open(path, PORTAL_OPEN):
-            if not request.user.is_authenticated:
-                return signin_redirect(request)
+        needs_session = path.startswith("/portal/") and not _is_open(path, PORTAL_OPEN)
+        if needs_session and not request.user.is_authenticated:
+            return signin_redirect(request)
         return None
 
     def _gate_api(self, request: HttpRequest, path: str) -> HttpResponse | None:
@@ -81,4 +81,3 @@ class AccessGateMiddleware:
         if not request.user.is_authenticated:
             return error_response(401, "not_authenticated", "Sign in first.")
         return None
-

@@ -21,9 +21,7 @@ def normalize_email(email: str) -> str:
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, email: str, password: str | None = None, **extra: Any
-    ) -> User:
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=normalize_email(email), **extra)
@@ -75,7 +73,7 @@ class PortalSession(AbstractBaseSession):
     created_at = models.DateTimeField(null=True, blank=True)
     last_active_at = models.DateTimeField(null=True, blank=True)
 
-    objects: ClassVar[BaseSessionManager] = BaseSessionManager()  # type: ignore[assignment]
+    objects: ClassVar[BaseSessionManager[PortalSession]] = BaseSessionManager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = "portal session"

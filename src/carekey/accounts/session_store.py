@@ -33,7 +33,7 @@ class SessionStore(DBStore):
         return PortalSession
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
-        instance = super().create_model_instance(data)
+        instance: Any = super().create_model_instance(data)
         user_id = data.get("_auth_user_id")
         instance.user_id = int(user_id) if user_id is not None else None
         instance.user_agent = str(data.get(USER_AGENT, ""))[:512]

@@ -43,9 +43,7 @@ def create_session(request: HttpRequest, body: SignInIn) -> dict[str, object]:
     except services.InvalidCredentials as exc:
         raise ApiError(401, "invalid_credentials", str(exc)) from exc
     except throttle.Throttled as exc:
-        raise ApiError(
-            429, "too_many_attempts", str(exc), retry_after=exc.retry_after
-        ) from exc
+        raise ApiError(429, "too_many_attempts", str(exc), retry_after=exc.retry_after) from exc
     return session_body(request)
 
 

@@ -55,6 +55,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
+    response: HttpResponse
     if _is_api(request):
         response = error_response(
             503, "service_unavailable", "The service is unavailable. Try again shortly."

@@ -18,9 +18,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.sign_in(
-                request, form.cleaned_data["email"], form.cleaned_data["password"]
-            )
+            services.sign_in(request, form.cleaned_data["email"], form.cleaned_data["password"])
         except services.InvalidCredentials:
             status = 400
         except throttle.Throttled as exc:

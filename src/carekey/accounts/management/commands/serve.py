@@ -32,8 +32,7 @@ class Command(BaseCommand):
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1.")
         call_command("migrate", interactive=False, verbosity=0)
-        if not settings.PRODUCTION and not User.objects.exists():
-            self._create_demo_patient()
+        self.ensure_demo_patient()
         bind = options["bind"]
         self.stdout.write(f"CareKey ({settings.ENV}) serving at http://{bind}/portal/")
         self.stdout.flush()
@@ -53,7 +52,10 @@ class Command(BaseCommand):
         ]
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
-    def _create_demo_patient(self) -> None:
+    def ensure_demo_patient(self) -> None:
+        """On an empty development database only: a patient to sign in with."""
+        if settings.PRODUCTION or User.objects.exists():
+            return
         password = secrets.token_urlsafe(12)
         User.objects.create_user(DEMO_EMAIL, password, name="Demo Patient")
         self.stdout.write(
