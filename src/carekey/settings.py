@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from carekey.keyfiles import load_or_create_text_file
+from carekey.mfa.crypto import SecretBox, load_or_create_key_file, parse_keys
 
 BASE_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("CAREKEY_ENV", "development").strip().lower()
@@ -51,15 +51,20 @@ if PRODUCTION:
             "CAREKEY_ENV=production refuses to start without " + ", ".join(_missing) + "."
         )
     SECRET_KEY = os.environ["CAREKEY_SECRET_KEY"].strip()
-    ENCRYPTION_KEYS = _env_list("CAREKEY_ENCRYPTION_KEYS")
+    ENCRYPTION_KEYS = parse_keys(os.environ["CAREKEY_ENCRYPTION_KEYS"])
+    try:
+        SecretBox(ENCRYPTION_KEYS)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"CAREKEY_ENCRYPTION_KEYS: {exc}") from None
     ALLOWED_HOSTS = _env_list("CAREKEY_ALLOWED_HOSTS")
     DEBUG = False
 else:
-    SECRET_KEY = os.environ.get("CAREKEY_SECRET_KEY", "").strip() or load_or_create_text_file(
-        DATA_DIR / "secret_key", "django"
+    # Development keys live in the data dir (mode 0600): restarts keep sessions and secrets.
+    SECRET_KEY = os.environ.get("CAREKEY_SECRET_KEY", "").strip() or load_or_create_key_file(
+        DATA_DIR / "secret_key"
     )
-    ENCRYPTION_KEYS = _env_list("CAREKEY_ENCRYPTION_KEYS") or [
-        load_or_create_text_file(DATA_DIR / "encryption.key", "fernet")
+    ENCRYPTION_KEYS = parse_keys(os.environ.get("CAREKEY_ENCRYPTION_KEYS", "")) or [
+        load_or_create_key_file(DATA_DIR / "encryption.key")
     ]
     ALLOWED_HOSTS = _env_list("CAREKEY_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
     DEBUG = os.environ.get("CAREKEY_DEBUG", "") == "1"
@@ -67,6 +72,8 @@ else:
 ISSUER = os.environ.get("CAREKEY_ISSUER", "").strip() or "CareKey"
 IDLE_TIMEOUT_MINUTES = _env_int("CAREKEY_IDLE_TIMEOUT_MINUTES", 30)
 SESSION_MAX_HOURS = _env_int("CAREKEY_SESSION_MAX_HOURS", 12)
+# Audit events are kept six years by default: the HIPAA documentation retention period.
+AUDIT_RETENTION_DAYS = _env_int("CAREKEY_AUDIT_RETENTION_DAYS", 6 * 366)
 # Forwarded headers are believed only from these proxy addresses (CONTRACT §4 throttling).
 TRUSTED_PROXIES = _env_list("CAREKEY_TRUSTED_PROXIES")
 
@@ -79,6 +86,7 @@ INSTALLED_APPS = [
     "ninja",
     "carekey.accounts",
     "carekey.audit",
+    "carekey.mfa",
     "carekey.portal",
 ]
 

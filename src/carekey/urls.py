@@ -5,7 +5,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from carekey.api import api
-from carekey.portal import views
+from carekey.portal import mfa_views, views
 
 handler404 = "carekey.portal.errors.not_found"
 handler500 = "carekey.portal.errors.server_error"
@@ -16,6 +16,12 @@ urlpatterns = [
     path("portal/signin", views.signin, name="signin"),
     path("portal/signout", views.signout, name="signout"),
     path("portal/security", views.security, name="security"),
+    path("portal/security/factors", mfa_views.start_enrollment),
+    path("portal/security/factors/<uuid:factor_id>/verify", mfa_views.verify_enrollment),
+    path("portal/security/factors/<uuid:factor_id>/cancel", mfa_views.cancel_enrollment),
+    path("portal/security/factors/<uuid:factor_id>/remove", mfa_views.remove_factor),
+    path("portal/security/recovery-codes", mfa_views.generate_recovery_codes),
+    path("portal/security/recovery-codes/done", mfa_views.recovery_codes_saved),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,8 @@ IP = "ck_ip"
 CREATED = "ck_created"
 LAST_ACTIVE = "ck_last"
 AAL = "ck_aal"
+REAUTH_UNTIL = "ck_reauth"
+ENROLLING = "ck_enrolling"
 
 
 def _as_datetime(value: Any) -> datetime | None:

@@ -9,8 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from carekey.accounts.throttle import Throttled
 from carekey.api.errors import ApiError, error_response, from_api_error
+from carekey.api.mfa import router as mfa_router
 from carekey.api.session import router as session_router
+from carekey.mfa.errors import MfaError
 
 logger = logging.getLogger("carekey.api")
 
@@ -21,6 +24,12 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", session_router)
+api.add_router("/", mfa_router)
+
+MFA_STATUS = {
+    "mfa_factor_not_found": 404,
+    "reauthentication_required": 403,
+}
 
 
 def _sentence(errors: list[dict[str, object]]) -> str:
@@ -41,6 +50,16 @@ def _sentence(errors: list[dict[str, object]]) -> str:
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return from_api_error(exc)
+
+
+@api.exception_handler(MfaError)
+def _mfa_error(request: HttpRequest, exc: MfaError) -> HttpResponse:
+    return error_response(MFA_STATUS.get(exc.code, 422), exc.code, exc.message)
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    return error_response(429, "too_many_attempts", str(exc), retry_after=exc.retry_after)
 
 
 @api.exception_handler(ValidationError)

@@ -37,3 +37,59 @@ class SignInIn(Schema):
 
     email: str = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class TotpOut(Schema):
+    qr_code: str
+    secret: str
+    uri: str
+
+
+class FactorOut(Schema):
+    id: str
+    factor_type: Literal["totp"]
+    friendly_name: str
+    status: Literal["unverified", "verified"]
+    created_at: datetime
+    updated_at: datetime
+    last_used_at: datetime | None
+
+
+class EnrolledFactorOut(FactorOut):
+    totp: TotpOut
+
+
+class VerifiedFactorOut(FactorOut):
+    recovery_codes: list[str] | None = None
+
+
+class FactorListOut(Schema):
+    factors: list[FactorOut]
+
+
+class EnrollIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    factor_type: Literal["totp"]
+    friendly_name: str | None = Field(default=None, max_length=1000)
+
+
+class CodeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=1000)
+
+
+class SecondFactorIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(default=None, max_length=1000)
+    recovery_code: str | None = Field(default=None, max_length=1000)
+
+
+class RecoveryCodesOut(Schema):
+    recovery_codes: list[str]
+
+
+class RemainingOut(Schema):
+    remaining: int

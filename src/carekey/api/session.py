@@ -9,7 +9,8 @@ from ninja import Router
 from carekey.accounts import services, sessions, throttle
 from carekey.accounts.models import User
 from carekey.api.errors import ApiError
-from carekey.api.schemas import ErrorOut, SessionOut, SignInIn
+from carekey.api.schemas import ErrorOut, SecondFactorIn, SessionOut, SignInIn
+from carekey.mfa import services as mfa
 
 router = Router(tags=["session"])
 
@@ -23,7 +24,7 @@ def session_body(request: HttpRequest) -> dict[str, object]:
         "aal": level,
         "next_level": level,
         "locked": False,
-        "reauthenticated_until": None,
+        "reauthenticated_until": mfa.reauthenticated_until(request),
     }
 
 
@@ -51,3 +52,17 @@ def create_session(request: HttpRequest, body: SignInIn) -> dict[str, object]:
 def delete_session(request: HttpRequest) -> HttpResponse:
     services.sign_out(request)
     return HttpResponse(status=204)
+
+
+@router.post(
+    "/session/reauthenticate",
+    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, object]:
+    """A fresh code opens five minutes for adding or removing factors and new codes."""
+    if not request.user.is_authenticated:
+        raise ApiError(401, "not_authenticated", "Sign in first.")
+    user = request.user
+    assert isinstance(user, User)
+    mfa.reauthenticate(request, user, code=body.code, recovery_code=body.recovery_code)
+    return session_body(request)

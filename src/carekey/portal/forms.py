@@ -17,3 +17,63 @@ class SignInForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+def code_field() -> forms.CharField:
+    return forms.CharField(
+        label="6-digit code",
+        max_length=1000,
+        required=True,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "spellcheck": "false",
+                "size": "8",
+            }
+        ),
+    )
+
+
+def recovery_code_field() -> forms.CharField:
+    return forms.CharField(
+        label="Recovery code",
+        max_length=1000,
+        required=True,
+        error_messages={"required": "Enter one of your recovery codes."},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
+    )
+
+
+class CodeForm(forms.Form):
+    code = code_field()
+
+
+class RecoveryCodeForm(forms.Form):
+    recovery_code = recovery_code_field()
+
+
+class EnrollmentForm(forms.Form):
+    friendly_name = forms.CharField(
+        label="Name",
+        required=False,
+        max_length=1000,
+        help_text="Optional. Helps you tell your authenticator apps apart.",
+    )
+    code = code_field()
+
+
+class SavedCodesForm(forms.Form):
+    saved = forms.BooleanField(
+        label="I have saved my recovery codes",
+        error_messages={"required": "Confirm that you have saved your recovery codes."},
+    )
+
+
+def second_factor_form(data: object, use_recovery: bool) -> forms.Form:
+    """The code form, or the recovery-code form when the patient asked for it."""
+    form_class = RecoveryCodeForm if use_recovery else CodeForm
+    return form_class(data)  # type: ignore[arg-type]

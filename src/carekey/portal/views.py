@@ -7,6 +7,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carekey.accounts import services, throttle
+from carekey.accounts.models import User
+from carekey.mfa import services as mfa_services
+from carekey.mfa.models import Factor
 from carekey.portal.forms import SignInForm
 from carekey.portal.navigation import SIGNIN, safe_next
 
@@ -50,4 +53,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def security(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/security.html", {"nav": "security"})
+    user = request.user
+    assert isinstance(user, User)
+    mfa_services.purge_expired_enrollments(user)
+    factors = list(Factor.objects.filter(user=user))
+    context = {
+        "nav": "security",
+        "factors": factors,
+        "mfa_on": any(f.is_verified for f in factors),
+        "recovery_codes_left": mfa_services.remaining_recovery_codes(user),
+    }
+    return render(request, "portal/security.html", context)

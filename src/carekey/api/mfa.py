@@ -1,0 +1,85 @@
+"""/mfa/factors and /mfa/recovery-codes: the API face of the factor services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Status
+
+from carekey.accounts.models import User
+from carekey.api.schemas import (
+    CodeIn,
+    EnrolledFactorOut,
+    EnrollIn,
+    ErrorOut,
+    FactorListOut,
+    RecoveryCodesOut,
+    RemainingOut,
+    VerifiedFactorOut,
+)
+from carekey.mfa import services
+from carekey.mfa.models import Factor
+
+router = Router(tags=["mfa"])
+
+
+def patient(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def factor_body(factor: Factor) -> dict[str, Any]:
+    return {
+        "id": str(factor.pk),
+        "factor_type": factor.factor_type,
+        "friendly_name": factor.friendly_name,
+        "status": factor.status,
+        "created_at": factor.created_at,
+        "updated_at": factor.updated_at,
+        "last_used_at": factor.last_used_at,
+    }
+
+
+@router.get("/mfa/factors", response={200: FactorListOut})
+def list_factors(request: HttpRequest) -> dict[str, Any]:
+    services.purge_expired_enrollments(patient(request))
+    factors = Factor.objects.filter(user=patient(request))
+    return {"factors": [factor_body(f) for f in factors]}
+
+
+@router.post("/mfa/factors", response={201: EnrolledFactorOut, 403: ErrorOut, 422: ErrorOut})
+def enroll_factor(request: HttpRequest, body: EnrollIn) -> Status[dict[str, Any]]:
+    enrollment = services.enroll(request, patient(request), body.friendly_name)
+    totp = {"qr_code": enrollment.qr_code, "secret": enrollment.secret, "uri": enrollment.uri}
+    return Status(201, {**factor_body(enrollment.factor), "totp": totp})
+
+
+@router.post(
+    "/mfa/factors/{factor_id}/verify",
+    response={200: VerifiedFactorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def verify_factor(request: HttpRequest, factor_id: str, body: CodeIn) -> dict[str, Any]:
+    result = services.verify_enrollment(request, patient(request), factor_id, body.code)
+    answer = factor_body(result.factor)
+    if result.recovery_codes is not None:
+        answer["recovery_codes"] = result.recovery_codes
+    return answer
+
+
+@router.delete("/mfa/factors/{factor_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def remove_factor(request: HttpRequest, factor_id: str) -> HttpResponse:
+    services.remove_factor(request, patient(request), factor_id)
+    return HttpResponse(status=204)
+
+
+@router.get("/mfa/recovery-codes", response={200: RemainingOut})
+def count_recovery_codes(request: HttpRequest) -> dict[str, int]:
+    return {"remaining": services.remaining_recovery_codes(patient(request))}
+
+
+@router.post("/mfa/recovery-codes", response={201: RecoveryCodesOut, 403: ErrorOut, 422: ErrorOut})
+def new_recovery_codes(request: HttpRequest) -> Status[dict[str, list[str]]]:
+    codes = services.generate_recovery_codes(request, patient(request))
+    return Status(201, {"recovery_codes": codes})

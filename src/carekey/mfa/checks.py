@@ -1,0 +1,122 @@
+"""Checking a code or recovery code: format, throttle, window, replay, single use.
+
+The check-and-record of a TOTP step is one conditional UPDATE, so that among any number
+of concurrent requests in any number of processes exactly one accepts a given code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.http import HttpRequest
+
+from carekey import clock
+from carekey.accounts import throttle
+from carekey.accounts.models import User
+from carekey.audit.record import record
+from carekey.mfa import recovery, totp, vault
+from carekey.mfa.errors import InvalidInput, VerificationFailed
+from carekey.mfa.models import Factor, RecoveryCode
+
+
+@dataclass(frozen=True)
+class Proof:
+    """What a successful check proved: a factor's code, or a recovery code (now spent)."""
+
+    factor: Factor | None
+    used_recovery_code: bool
+
+
+def normalized_code(raw: str) -> str:
+    try:
+        return totp.normalize_code(raw)
+    except totp.InvalidCodeFormat as exc:
+        raise InvalidInput(str(exc) or InvalidInput.message) from exc
+
+
+def normalized_recovery_code(raw: str) -> str:
+    try:
+        return recovery.normalize(raw)
+    except recovery.InvalidRecoveryCode as exc:
+        raise InvalidInput(str(exc) or "Enter a recovery code like ABCD-EFGH-JKMN-PQRS.") from exc
+
+
+def _claim_step(factor: Factor, step: int, now: datetime) -> bool:
+    """Record `step` as used unless another request already recorded it or a newer one."""
+    unused = Q(last_accepted_step__isnull=True) | Q(last_accepted_step__lt=step)
+    claimed = Factor.objects.filter(unused, pk=factor.pk).update(
+        last_accepted_step=step, last_used_at=now, updated_at=now
+    )
+    if claimed:
+        factor.last_accepted_step, factor.last_used_at, factor.updated_at = step, now, now
+    return claimed == 1
+
+
+def accept_totp(factors: Iterable[Factor], code: str) -> tuple[Factor | None, bool]:
+    """Return (the factor that accepted `code`, whether it was a replay)."""
+    now = clock.now()
+    replayed = False
+    for factor in factors:
+        secret = vault.unseal(factor.secret_ciphertext)
+        step = totp.matching_step(secret, code, now.timestamp(), factor.last_accepted_step)
+        if step is not None and _claim_step(factor, step, now):
+            return factor, False
+        if step is not None or totp.is_replay(
+            secret, code, now.timestamp(), factor.last_accepted_step
+        ):
+            replayed = True
+    return None, replayed
+
+
+def spend_recovery_code(user: User, normalized: str) -> bool:
+    """Delete the matching unused code; a concurrent spender of the same code loses."""
+    for stored in RecoveryCode.objects.filter(user=user).only("id", "code_hash"):
+        if recovery.matches(normalized, stored.code_hash):
+            deleted, _ = RecoveryCode.objects.filter(pk=stored.pk).delete()
+            return deleted == 1
+    return False
+
+
+def prove(
+    request: HttpRequest | None,
+    user: User,
+    factors: Iterable[Factor],
+    *,
+    code: str | None = None,
+    recovery_code: str | None = None,
+) -> Proof:
+    """Check one code under the per-account throttle, auditing every outcome.
+
+    Bad formats check nothing and count nothing; while throttled nothing is checked.
+    """
+    if (code is None) == (recovery_code is None):
+        raise InvalidInput("Enter either a 6-digit code or a recovery code.")
+    wanted = normalized_code(code) if code is not None else None
+    spare = normalized_recovery_code(recovery_code) if recovery_code is not None else None
+    key = throttle.key_for_user(user.pk)
+    try:
+        throttle.ensure_allowed(key)
+    except throttle.Throttled:
+        record("mfa.throttled", user=user, request=request)
+        raise
+    if wanted is not None:
+        factor, replayed = accept_totp(factors, wanted)
+        ok = factor is not None
+    else:
+        factor, replayed = None, False
+        ok = spare is not None and spend_recovery_code(user, spare)
+    if not ok:
+        throttle.record_failure(key)
+        method = "totp" if wanted is not None else "recovery_code"
+        record(
+            "mfa.code.replayed" if replayed else "mfa.challenge.failed",
+            user=user,
+            request=request,
+            method=method,
+        )
+        raise VerificationFailed()
+    throttle.record_success(key)
+    return Proof(factor=factor, used_recovery_code=spare is not None)

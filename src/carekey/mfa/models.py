@@ -1,0 +1,66 @@
+"""Authenticator factors and recovery codes: ciphertext and hashes only."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from carekey import clock
+
+NAME_MAX_LENGTH = 64
+
+
+class Factor(models.Model):
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", "Not verified"
+        VERIFIED = "verified", "Verified"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="factors"
+    )
+    friendly_name = models.CharField(max_length=NAME_MAX_LENGTH)
+    factor_type = models.CharField(max_length=10, default="totp", editable=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNVERIFIED)
+    secret_ciphertext = models.TextField(editable=False)
+    # The newest TOTP step accepted: a code of this step or an older one is a replay.
+    last_accepted_step = models.BigIntegerField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                "user", Lower("friendly_name"), name="factor_name_unique_per_user"
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "status"], name="factor_user_status_idx"),
+            models.Index(fields=["status", "created_at"], name="factor_status_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.friendly_name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, as a salted hash; using it deletes the row."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"recovery code of user {self.user_id}"

@@ -1,0 +1,51 @@
+"""Friendly names: trimmed, 1 to 64 characters, unique per patient ignoring case."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from carekey.accounts.models import User
+from carekey.mfa.errors import InvalidInput, NameConflict, TooManyFactors
+from carekey.mfa.models import NAME_MAX_LENGTH, Factor
+
+DEFAULT_NAME = "Authenticator app"
+
+
+def _has_control_characters(name: str) -> bool:
+    return any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in name)
+
+
+def _default_name(taken: set[str]) -> str:
+    if DEFAULT_NAME.lower() not in taken:
+        return DEFAULT_NAME
+    number = 2
+    while f"{DEFAULT_NAME} {number}".lower() in taken:
+        number += 1
+    return f"{DEFAULT_NAME} {number}"
+
+
+def choose_name(
+    user: User,
+    raw: str | None,
+    *,
+    max_factors: int | None,
+    exclude: Factor | None = None,
+) -> str:
+    """Validate `raw` (or pick the next default) against the patient's other factors."""
+    others = Factor.objects.filter(user=user)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    existing = list(others.values_list("friendly_name", flat=True))
+    if max_factors is not None and len(existing) >= max_factors:
+        raise TooManyFactors()
+    taken = {name.lower() for name in existing}
+    name = (raw or "").strip()
+    if not name:
+        return _default_name(taken)
+    if len(name) > NAME_MAX_LENGTH:
+        raise InvalidInput(f"Use a name of at most {NAME_MAX_LENGTH} characters.")
+    if _has_control_characters(name):
+        raise InvalidInput("Use a name made of letters, numbers, spaces and punctuation.")
+    if name.lower() in taken:
+        raise NameConflict()
+    return name

@@ -1,0 +1,239 @@
+"""Two-step verification use cases, one function each, shared by the pages and the API.
+
+Every rule of CONTRACT §4 for factors lives here or in `checks`: reauthentication, the cap
+of 10, expiry of abandoned enrollments, names, and what follows a security change (new
+session id, other sessions signed out, an email, audit events).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from carekey import clock, notify
+from carekey.accounts import session_store as keys
+from carekey.accounts import sessions
+from carekey.accounts.models import User
+from carekey.audit.record import record
+from carekey.mfa import checks, recovery, totp, vault
+from carekey.mfa.errors import (
+    FactorNotFound,
+    NameConflict,
+    NoVerifiedFactor,
+    ReauthenticationRequired,
+)
+from carekey.mfa.models import Factor, RecoveryCode
+from carekey.mfa.names import choose_name
+
+MAX_FACTORS = 10
+UNVERIFIED_LIFETIME = timedelta(minutes=15)
+REAUTH_LIFETIME = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    factor: Factor
+    secret: str
+    uri: str
+    qr_code: str
+
+
+@dataclass(frozen=True)
+class Verified:
+    factor: Factor
+    recovery_codes: list[str] | None
+
+
+def verified_factors(user: User) -> list[Factor]:
+    return list(Factor.objects.filter(user=user, status=Factor.Status.VERIFIED))
+
+
+def has_verified_factor(user: User) -> bool:
+    return Factor.objects.filter(user=user, status=Factor.Status.VERIFIED).exists()
+
+
+def purge_expired_enrollments(user: User | None = None) -> int:
+    stale = Factor.objects.filter(
+        status=Factor.Status.UNVERIFIED, created_at__lt=clock.now() - UNVERIFIED_LIFETIME
+    )
+    if user is not None:
+        stale = stale.filter(user=user)
+    deleted, _ = stale.delete()
+    return deleted
+
+
+def get_factor(user: User, factor_id: object) -> Factor:
+    """The patient's own live factor; anything else is "not found", never "forbidden"."""
+    try:
+        factor = Factor.objects.get(pk=uuid.UUID(str(factor_id)), user=user)
+    except (Factor.DoesNotExist, ValueError) as exc:
+        raise FactorNotFound() from exc
+    if not factor.is_verified and factor.created_at < clock.now() - UNVERIFIED_LIFETIME:
+        factor.delete()
+        raise FactorNotFound()
+    return factor
+
+
+def reauthenticated_until(request: HttpRequest) -> datetime | None:
+    value = request.session.get(keys.REAUTH_UNTIL)
+    if not isinstance(value, int | float):
+        return None
+    until = datetime.fromtimestamp(value, tz=clock.now().tzinfo)
+    return until if until > clock.now() else None
+
+
+def _mark_reauthenticated(request: HttpRequest) -> None:
+    request.session[keys.REAUTH_UNTIL] = (clock.now() + REAUTH_LIFETIME).timestamp()
+
+
+def require_reauthentication(request: HttpRequest) -> None:
+    if reauthenticated_until(request) is None:
+        raise ReauthenticationRequired()
+
+
+def _after_security_change(request: HttpRequest, user: User) -> None:
+    """New session id, every other session of the patient signed out."""
+    request.session.cycle_key()
+    sessions.revoke_others(user, request.session.session_key)
+
+
+def enroll(request: HttpRequest, user: User, friendly_name: str | None = None) -> Enrollment:
+    """Start a TOTP factor; a second one needs a fresh code (reauthentication)."""
+    if has_verified_factor(user):
+        require_reauthentication(request)
+    purge_expired_enrollments(user)
+    secret = totp.generate_secret()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        name = choose_name(user, friendly_name, max_factors=MAX_FACTORS)
+        try:
+            with transaction.atomic():
+                factor = Factor.objects.create(
+                    user=user, friendly_name=name, secret_ciphertext=vault.seal(secret)
+                )
+        except IntegrityError as exc:
+            raise NameConflict() from exc
+    request.session[keys.ENROLLING] = str(factor.pk)
+    record("mfa.factor.enrolled", user=user, request=request, factor_id=str(factor.pk))
+    uri = totp.provisioning_uri(secret, user.email, settings.ISSUER)
+    return Enrollment(factor, secret, uri, totp.qr_code_data_uri(uri))
+
+
+def enrollment_secret(request: HttpRequest, factor: Factor) -> str | None:
+    """The secret again, only for the session that started this unfinished enrollment."""
+    if factor.is_verified or request.session.get(keys.ENROLLING) != str(factor.pk):
+        return None
+    return vault.unseal(factor.secret_ciphertext)
+
+
+def rename(user: User, factor: Factor, friendly_name: str) -> None:
+    name = choose_name(user, friendly_name, max_factors=None, exclude=factor)
+    if name != factor.friendly_name:
+        factor.friendly_name = name
+        factor.updated_at = clock.now()
+        factor.save(update_fields=["friendly_name", "updated_at"])
+
+
+def verify_enrollment(
+    request: HttpRequest, user: User, factor_id: object, code: str, friendly_name: str = ""
+) -> Verified:
+    """Confirm a new factor with its first code; the first one brings recovery codes."""
+    factor = get_factor(user, factor_id)
+    checks.normalized_code(code)
+    if friendly_name.strip():
+        rename(user, factor, friendly_name)
+    checks.prove(request, user, [factor], code=code)
+    _mark_reauthenticated(request)
+    request.session[keys.AAL] = "aal2"
+    if factor.is_verified:
+        return Verified(factor, None)
+    first = not has_verified_factor(user)
+    factor.status = Factor.Status.VERIFIED
+    factor.save(update_fields=["status"])
+    request.session.pop(keys.ENROLLING, None)
+    codes = _replace_recovery_codes(user) if first else None
+    _after_security_change(request, user)
+    record("mfa.factor.verified", user=user, request=request, factor_id=str(factor.pk))
+    notify.send("factor_added", user, request, factor_name=factor.friendly_name)
+    if codes is not None:
+        record("recovery_codes.generated", user=user, request=request, count=len(codes))
+    return Verified(factor, codes)
+
+
+def reauthenticate(
+    request: HttpRequest,
+    user: User,
+    *,
+    code: str | None = None,
+    recovery_code: str | None = None,
+) -> datetime:
+    """A fresh code (or recovery code) opens a 5-minute window for sensitive changes."""
+    factors = verified_factors(user)
+    if not factors:
+        raise NoVerifiedFactor()
+    proof = checks.prove(request, user, factors, code=code, recovery_code=recovery_code)
+    if proof.used_recovery_code:
+        recovery_code_spent(request, user)
+    else:
+        record("mfa.challenge.succeeded", user=user, request=request, purpose="reauthenticate")
+    _mark_reauthenticated(request)
+    until = reauthenticated_until(request)
+    assert until is not None
+    return until
+
+
+def recovery_code_spent(request: HttpRequest, user: User) -> int:
+    left = remaining_recovery_codes(user)
+    record("recovery_code.used", user=user, request=request, remaining=left)
+    _after_security_change(request, user)
+    notify.send("recovery_code_used", user, request, remaining=left)
+    return left
+
+
+def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
+    """Remove a factor; a verified one needs reauthentication and ends other sessions."""
+    factor = get_factor(user, factor_id)
+    if not factor.is_verified:
+        factor.delete()
+        request.session.pop(keys.ENROLLING, None)
+        return
+    require_reauthentication(request)
+    name = factor.friendly_name
+    factor.delete()
+    mfa_on = has_verified_factor(user)
+    if not mfa_on:
+        RecoveryCode.objects.filter(user=user).delete()
+        request.session[keys.AAL] = "aal1"
+    _after_security_change(request, user)
+    record("mfa.factor.removed", user=user, request=request, factor_id=str(factor_id))
+    notify.send("factor_removed", user, request, factor_name=name, mfa_on=mfa_on)
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    codes = recovery.generate_codes()
+    hashes = [recovery.hash_code(recovery.normalize(code)) for code in codes]
+    with transaction.atomic():
+        RecoveryCode.objects.filter(user=user).delete()
+        RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=h) for h in hashes)
+    return codes
+
+
+def generate_recovery_codes(request: HttpRequest, user: User) -> list[str]:
+    """A new set of ten, voiding the old; needs a verified factor and reauthentication."""
+    if not has_verified_factor(user):
+        raise NoVerifiedFactor()
+    require_reauthentication(request)
+    codes = _replace_recovery_codes(user)
+    _after_security_change(request, user)
+    record("recovery_codes.generated", user=user, request=request, count=len(codes))
+    notify.send("recovery_codes_generated", user, request)
+    return codes
+
+
+def remaining_recovery_codes(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user).count()

@@ -1,0 +1,52 @@
+"""Notification emails for security changes, in text and HTML (Django's email framework).
+
+Each says what happened, when, from which device, and what to do if it was not the
+patient. None ever carries a secret or a code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from carekey import clock
+from carekey.accounts.netinfo import client_ip, user_agent
+from carekey.devices import describe
+
+logger = logging.getLogger("carekey.notify")
+
+SUBJECTS = {
+    "factor_added": "An authenticator app was added to your account",
+    "factor_removed": "An authenticator app was removed from your account",
+    "recovery_codes_generated": "New recovery codes were created for your account",
+    "recovery_code_used": "A recovery code was used to sign in to your account",
+    "mfa_reset": "Two-step verification was reset on your account",
+}
+
+
+def send(kind: str, user: Any, request: HttpRequest | None = None, **context: Any) -> None:
+    """Send one notification; a mail server outage is logged, never shown to the patient."""
+    if kind not in SUBJECTS:
+        raise ValueError(f"unknown notification {kind!r}")
+    values = {
+        "kind": kind,
+        "user": user,
+        "when": clock.now(),
+        "device": describe(user_agent(request)) if request is not None else "",
+        "ip": client_ip(request) if request is not None else None,
+        "issuer": settings.ISSUER,
+        **context,
+    }
+    text = render_to_string(f"emails/{kind}.txt", values)
+    html = render_to_string(f"emails/{kind}.html", values)
+    message = EmailMultiAlternatives(SUBJECTS[kind], text, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    try:
+        message.send()
+    except OSError:
+        logger.exception("could not send the %s notification", kind)

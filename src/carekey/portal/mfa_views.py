@@ -1,0 +1,218 @@
+"""The two-step verification pages: enroll, verify, recovery codes, remove.
+
+Plain forms with post/redirect/get, so every step works with JavaScript off. Views only
+translate forms to service calls; every rule lives in `carekey.mfa.services`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from carekey.accounts import throttle
+from carekey.accounts.models import User
+from carekey.mfa import services, totp
+from carekey.mfa.errors import FactorNotFound, MfaError, ReauthenticationRequired
+from carekey.mfa.models import Factor
+from carekey.portal.forms import EnrollmentForm, SavedCodesForm, second_factor_form
+
+SECURITY = "/portal/security"
+
+
+def _patient(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _use_recovery(request: HttpRequest) -> bool:
+    asked = request.GET.get("method") == "recovery" or request.POST.get("method") == "recovery"
+    return asked or "recovery_code" in request.POST
+
+
+def _fail(form: forms.Form, exc: Exception) -> int:
+    """Show a service error on the form; return the HTTP status for the page."""
+    field = next(iter(form.fields))
+    if isinstance(exc, throttle.Throttled):
+        form.add_error(field, str(exc))
+        return 429
+    if isinstance(exc, MfaError):
+        form.add_error(field, exc.message)
+        return 403 if isinstance(exc, ReauthenticationRequired) else 400
+    raise exc
+
+
+def _reauthenticate_from(request: HttpRequest, form: forms.Form) -> None:
+    services.reauthenticate(
+        request,
+        _patient(request),
+        code=form.cleaned_data.get("code"),
+        recovery_code=form.cleaned_data.get("recovery_code"),
+    )
+
+
+def _factor_or_404(request: HttpRequest, factor_id: object) -> Factor:
+    try:
+        return services.get_factor(_patient(request), factor_id)
+    except FactorNotFound as exc:
+        raise Http404("no such factor") from exc
+
+
+def _confirm_page(
+    request: HttpRequest, form: forms.Form, action: str, title: str, status: int = 200
+) -> HttpResponse:
+    context = {"form": form, "action": action, "title": title, "nav": "security"}
+    return render(request, "portal/confirm.html", context, status=status)
+
+
+def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
+    """Shown once, straight from the POST: the codes are never stored in plain text."""
+    download = quote("CareKey recovery codes\n\n" + "\n".join(codes) + "\n")
+    context = {
+        "codes": codes,
+        "download_href": f"data:text/plain;charset=utf-8,{download}",
+        "form": SavedCodesForm(),
+        "nav": "security",
+    }
+    return render(request, "portal/recovery_codes.html", context)
+
+
+def _ask_for_proof(request: HttpRequest) -> HttpResponse | None:
+    """Reauthenticate from this POST when needed; return the page to show if not done."""
+    if services.reauthenticated_until(request):
+        return None
+    use_recovery = _use_recovery(request)
+    title = "Confirm it's you"
+    if "code" not in request.POST and "recovery_code" not in request.POST:
+        return _confirm_page(request, second_factor_form(None, use_recovery), request.path, title)
+    form = second_factor_form(request.POST, use_recovery)
+    if not form.is_valid():
+        return _confirm_page(request, form, request.path, title, status=400)
+    try:
+        _reauthenticate_from(request, form)
+    except (MfaError, throttle.Throttled) as exc:
+        return _confirm_page(request, form, request.path, title, status=_fail(form, exc))
+    return None
+
+
+@require_POST
+def start_enrollment(request: HttpRequest) -> HttpResponse:
+    user = _patient(request)
+    if services.has_verified_factor(user) and (page := _ask_for_proof(request)):
+        return page
+    try:
+        enrollment = services.enroll(request, user)
+    except MfaError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(SECURITY)
+    return HttpResponseRedirect(f"{SECURITY}/factors/{enrollment.factor.pk}/verify")
+
+
+@require_http_methods(["GET", "POST"])
+def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
+    user = _patient(request)
+    factor = _factor_or_404(request, factor_id)
+    secret = services.enrollment_secret(request, factor)
+    if secret is None:
+        raise Http404("not an enrollment of this session")
+    status = 200
+    form = EnrollmentForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                result = services.verify_enrollment(
+                    request,
+                    user,
+                    factor.pk,
+                    form.cleaned_data["code"],
+                    form.cleaned_data["friendly_name"],
+                )
+            except (MfaError, throttle.Throttled) as exc:
+                status = _fail(form, exc)
+            else:
+                if result.recovery_codes:
+                    return _recovery_codes_page(request, result.recovery_codes)
+                messages.success(request, f"{result.factor.friendly_name} is verified.")
+                return HttpResponseRedirect(SECURITY)
+    uri = totp.provisioning_uri(secret, user.email, settings.ISSUER)
+    context = {
+        "factor": factor,
+        "form": form,
+        "qr_code": totp.qr_code_data_uri(uri),
+        "secret_groups": totp.group_secret(secret).split(),
+        "nav": "security",
+    }
+    return render(request, "portal/enroll.html", context, status=status)
+
+
+@require_POST
+def cancel_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
+    factor = _factor_or_404(request, factor_id)
+    if not factor.is_verified:
+        services.remove_factor(request, _patient(request), factor.pk)
+    return HttpResponseRedirect(SECURITY)
+
+
+def _try_removal(request: HttpRequest, factor: Factor, form: forms.Form | None) -> int | None:
+    """Check the confirmation code (verified factors) and remove; None on success."""
+    if form is not None and not form.is_valid():
+        return 400
+    try:
+        if form is not None:
+            _reauthenticate_from(request, form)
+        services.remove_factor(request, _patient(request), factor.pk)
+    except (MfaError, throttle.Throttled) as exc:
+        if form is None:
+            raise
+        return _fail(form, exc)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def remove_factor(request: HttpRequest, factor_id: Any) -> HttpResponse:
+    factor = _factor_or_404(request, factor_id)
+    use_recovery = _use_recovery(request)
+    data = request.POST if request.method == "POST" else None
+    form = second_factor_form(data, use_recovery) if factor.is_verified else None
+    status = 200
+    if request.method == "POST":
+        failed = _try_removal(request, factor, form)
+        if failed is None:
+            messages.success(request, f"{factor.friendly_name} was removed.")
+            return HttpResponseRedirect(SECURITY)
+        status = failed
+    context = {"factor": factor, "form": form, "use_recovery": use_recovery, "nav": "security"}
+    return render(request, "portal/remove.html", context, status=status)
+
+
+@require_POST
+def generate_recovery_codes(request: HttpRequest) -> HttpResponse:
+    if page := _ask_for_proof(request):
+        return page
+    try:
+        codes = services.generate_recovery_codes(request, _patient(request))
+    except MfaError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(SECURITY)
+    return _recovery_codes_page(request, codes)
+
+
+@require_POST
+def recovery_codes_saved(request: HttpRequest) -> HttpResponse:
+    if SavedCodesForm(request.POST).is_valid():
+        messages.success(request, "Two-step verification is on.")
+    else:
+        messages.info(
+            request,
+            "If you did not save your recovery codes, generate new ones below and keep "
+            "them somewhere safe.",
+        )
+    return HttpResponseRedirect(SECURITY)
