@@ -131,6 +131,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout: concurrent writers wait instead of failing with "locked".
+    # Tests use a file, not shared-cache memory, so threads lock like real processes do.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-carekey.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
