@@ -14,6 +14,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/portal/", permanent=False)),
     path("portal/", views.home, name="home"),
     path("portal/signin", views.signin, name="signin"),
+    path("portal/signin/verify", views.signin_verify, name="signin-verify"),
     path("portal/signout", views.signout, name="signout"),
     path("portal/security", views.security, name="security"),
     path("portal/security/factors", mfa_views.start_enrollment),

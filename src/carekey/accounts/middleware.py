@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from carekey import clock
 from carekey.accounts import sessions
 from carekey.api.errors import error_response
-from carekey.portal.navigation import signin_redirect
+from carekey.portal.navigation import VERIFY, redirect_with_next, signin_redirect
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -18,6 +18,8 @@ API_PREFIX = "/api/v1/"
 # API paths any caller may reach: the session calls check for themselves.
 API_OPEN = ("/api/v1/session", "/api/v1/openapi.json", "/api/v1/docs")
 PORTAL_OPEN = ("/portal/signin",)
+# What a password-only session of a patient with a verified factor may still reach.
+PORTAL_BEFORE_SECOND_FACTOR = ("/portal/signout",)
 
 
 class SessionLifetimeMiddleware:
@@ -64,9 +66,14 @@ class AccessGateMiddleware:
         path = request.path
         if _is_api(path):
             return self._gate_api(request, path)
-        needs_session = path.startswith("/portal/") and not _is_open(path, PORTAL_OPEN)
-        if needs_session and not request.user.is_authenticated:
+        if not path.startswith("/portal/") or _is_open(path, PORTAL_OPEN):
+            return None
+        if not request.user.is_authenticated:
             return signin_redirect(request)
+        if sessions.awaits_second_factor(request.session) and not _is_open(
+            path, PORTAL_BEFORE_SECOND_FACTOR
+        ):
+            return redirect_with_next(VERIFY, request)
         return None
 
     def _gate_api(self, request: HttpRequest, path: str) -> HttpResponse | None:
@@ -80,4 +87,10 @@ class AccessGateMiddleware:
             return None
         if not request.user.is_authenticated:
             return error_response(401, "not_authenticated", "Sign in first.")
+        if sessions.awaits_second_factor(request.session):
+            return error_response(
+                403,
+                "insufficient_aal",
+                "Enter a code from your authenticator app first (POST /api/v1/session/verify).",
+            )
         return None

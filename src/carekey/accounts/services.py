@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from carekey.accounts import sessions, throttle
 from carekey.accounts.models import User, normalize_email
 from carekey.audit.record import record
+from carekey.mfa.services import has_verified_factor
 
 GENERIC_FAILURE = "Email or password is incorrect."
 
@@ -38,7 +39,7 @@ def sign_in(request: HttpRequest, email: str, password: str) -> User:
         raise InvalidCredentials()
     throttle.record_success(key)
     login(request, user)
-    sessions.start(request)
+    sessions.start(request, next_level="aal2" if has_verified_factor(user) else "aal1")
     record("signin.succeeded", user=user, request=request)
     return user
 

@@ -17,6 +17,7 @@ IP = "ck_ip"
 CREATED = "ck_created"
 LAST_ACTIVE = "ck_last"
 AAL = "ck_aal"
+NEXT_LEVEL = "ck_next"
 REAUTH_UNTIL = "ck_reauth"
 ENROLLING = "ck_enrolling"
 

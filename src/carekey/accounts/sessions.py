@@ -15,17 +15,24 @@ from carekey.accounts.netinfo import client_ip, user_agent
 
 # Write last activity at most this often: a row update per click buys nothing.
 ACTIVITY_RESOLUTION_SECONDS = 5
+# A password-only session waiting for its second factor lives this long.
+SECOND_FACTOR_WAIT_SECONDS = 10 * 60
 
 
-def start(request: HttpRequest, aal: str = "aal1") -> None:
-    """Stamp a freshly signed-in session (Django's login() has already rotated its id)."""
+def start(request: HttpRequest, next_level: str = "aal1") -> None:
+    """Stamp a freshly signed-in session (Django's login() has already rotated its id).
+
+    `next_level` is "aal2" when the patient has a verified factor: the session then
+    reaches nothing but the verify step until a code raises it.
+    """
     now = clock.timestamp()
     session = request.session
     session[keys.CREATED] = now
     session[keys.LAST_ACTIVE] = now
     session[keys.USER_AGENT] = user_agent(request)
     session[keys.IP] = client_ip(request)
-    session[keys.AAL] = aal
+    session[keys.AAL] = "aal1"
+    session[keys.NEXT_LEVEL] = next_level
 
 
 def is_signed_in(session: SessionBase) -> bool:
@@ -40,6 +47,8 @@ def expiry_reason(session: SessionBase, now: float) -> str | None:
         return "absolute"
     if now - last > settings.IDLE_TIMEOUT_MINUTES * 60:
         return "idle"
+    if awaits_second_factor(session) and now - created > SECOND_FACTOR_WAIT_SECONDS:
+        return "second_factor_timeout"
     return None
 
 
@@ -52,6 +61,21 @@ def touch(request: HttpRequest, now: float) -> None:
 
 def aal(session: SessionBase) -> str:
     return str(session.get(keys.AAL, "aal1"))
+
+
+def next_level(session: SessionBase) -> str:
+    return str(session.get(keys.NEXT_LEVEL, aal(session)))
+
+
+def awaits_second_factor(session: SessionBase) -> bool:
+    """Password accepted, code still owed: the aal2 gate holds this session back."""
+    return aal(session) == "aal1" and next_level(session) == "aal2"
+
+
+def set_level(request: HttpRequest, level: str) -> None:
+    """The patient proved a factor (aal2) or has none left (aal1)."""
+    request.session[keys.AAL] = level
+    request.session[keys.NEXT_LEVEL] = level
 
 
 def revoke_others(user: Any, current_key: str | None) -> int:

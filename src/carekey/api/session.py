@@ -18,11 +18,10 @@ router = Router(tags=["session"])
 def session_body(request: HttpRequest) -> dict[str, object]:
     user = request.user
     assert isinstance(user, User)
-    level = sessions.aal(request.session)
     return {
         "user": {"id": user.pk, "email": user.email, "name": user.name},
-        "aal": level,
-        "next_level": level,
+        "aal": sessions.aal(request.session),
+        "next_level": sessions.next_level(request.session),
         "locked": False,
         "reauthenticated_until": mfa.reauthenticated_until(request),
     }
@@ -54,15 +53,31 @@ def delete_session(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+def signed_in_user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise ApiError(401, "not_authenticated", "Sign in first.")
+    return user
+
+
+@router.post(
+    "/session/verify",
+    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def verify_session(request: HttpRequest, body: SecondFactorIn) -> dict[str, object]:
+    """The second step of sign-in: raises the session to aal2 and rotates its id."""
+    user = signed_in_user(request)
+    if sessions.awaits_second_factor(request.session):
+        mfa.complete_sign_in(request, user, code=body.code, recovery_code=body.recovery_code)
+    return session_body(request)
+
+
 @router.post(
     "/session/reauthenticate",
     response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, object]:
     """A fresh code opens five minutes for adding or removing factors and new codes."""
-    if not request.user.is_authenticated:
-        raise ApiError(401, "not_authenticated", "Sign in first.")
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     mfa.reauthenticate(request, user, code=body.code, recovery_code=body.recovery_code)
     return session_body(request)

@@ -149,7 +149,7 @@ def verify_enrollment(
         rename(user, factor, friendly_name)
     checks.prove(request, user, [factor], code=code)
     _mark_reauthenticated(request)
-    request.session[keys.AAL] = "aal2"
+    sessions.set_level(request, "aal2")
     if factor.is_verified:
         return Verified(factor, None)
     first = not has_verified_factor(user)
@@ -187,6 +187,30 @@ def reauthenticate(
     return until
 
 
+def complete_sign_in(
+    request: HttpRequest,
+    user: User,
+    *,
+    code: str | None = None,
+    recovery_code: str | None = None,
+) -> int | None:
+    """The second step of sign-in: a code raises the session to aal2 under a new id.
+
+    Returns how many recovery codes are left when one was spent, else None.
+    """
+    factors = verified_factors(user)
+    if not factors:
+        raise NoVerifiedFactor()
+    proof = checks.prove(request, user, factors, code=code, recovery_code=recovery_code)
+    sessions.set_level(request, "aal2")
+    _mark_reauthenticated(request)
+    if proof.used_recovery_code:
+        return recovery_code_spent(request, user)
+    request.session.cycle_key()
+    record("mfa.challenge.succeeded", user=user, request=request, purpose="sign_in")
+    return None
+
+
 def recovery_code_spent(request: HttpRequest, user: User) -> int:
     left = remaining_recovery_codes(user)
     record("recovery_code.used", user=user, request=request, remaining=left)
@@ -208,7 +232,7 @@ def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
     mfa_on = has_verified_factor(user)
     if not mfa_on:
         RecoveryCode.objects.filter(user=user).delete()
-        request.session[keys.AAL] = "aal1"
+        sessions.set_level(request, "aal1")
     _after_security_change(request, user)
     record("mfa.factor.removed", user=user, request=request, factor_id=str(factor_id))
     notify.send("factor_removed", user, request, factor_name=name, mfa_on=mfa_on)

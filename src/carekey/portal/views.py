@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carekey.accounts import services, throttle
+from carekey.accounts import services, sessions, throttle
 from carekey.accounts.models import User
 from carekey.mfa import services as mfa_services
+from carekey.mfa.errors import MfaError
 from carekey.mfa.models import Factor
-from carekey.portal.forms import SignInForm
-from carekey.portal.navigation import SIGNIN, safe_next
+from carekey.portal.forms import SignInForm, second_factor_form
+from carekey.portal.navigation import SIGNIN, VERIFY, safe_next
 
 
 @require_http_methods(["GET", "POST"])
@@ -28,6 +32,8 @@ def signin(request: HttpRequest) -> HttpResponse:
             status = 429
             retry_after = exc.retry_after
         else:
+            if sessions.awaits_second_factor(request.session):
+                return HttpResponseRedirect(f"{VERIFY}?{urlencode({'next': next_path})}")
             return HttpResponseRedirect(next_path)
         form.add_error(None, services.GENERIC_FAILURE)
     elif request.method == "POST":
@@ -38,6 +44,49 @@ def signin(request: HttpRequest) -> HttpResponse:
     if status == 429:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def signin_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of sign-in: a code, or a recovery code, raises the session to aal2."""
+    next_path = safe_next(request.POST.get("next") or request.GET.get("next"))
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(SIGNIN)
+    if not sessions.awaits_second_factor(request.session):
+        return HttpResponseRedirect(next_path)
+    use_recovery = request.GET.get("method") == "recovery" or "recovery_code" in request.POST
+    form = second_factor_form(request.POST if request.method == "POST" else None, use_recovery)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            user = request.user
+            assert isinstance(user, User)
+            try:
+                left = mfa_services.complete_sign_in(
+                    request,
+                    user,
+                    code=form.cleaned_data.get("code"),
+                    recovery_code=form.cleaned_data.get("recovery_code"),
+                )
+            except (MfaError, throttle.Throttled) as exc:
+                status = 429 if isinstance(exc, throttle.Throttled) else 400
+                form.add_error(next(iter(form.fields)), str(exc))
+            else:
+                if left is not None:
+                    _recovery_code_notice(request, left)
+                return HttpResponseRedirect(next_path)
+    context = {"form": form, "next": next_path, "use_recovery": use_recovery}
+    return render(request, "portal/signin_verify.html", context, status=status)
+
+
+def _recovery_code_notice(request: HttpRequest, left: int) -> None:
+    text = f"You used a recovery code. You have {left} left."
+    if left < 3:
+        text += " Generate new recovery codes on the Security page so you don't run out."
+        messages.warning(request, text)
+    else:
+        messages.info(request, text)
 
 
 @require_POST
