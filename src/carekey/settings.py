@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "carekey.accounts",
     "carekey.audit",
     "carekey.mfa",
+    "carekey.applock",
     "carekey.portal",
 ]
 
@@ -117,6 +118,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "carekey.portal.context.app_lock",
             ],
         },
     },
@@ -132,7 +134,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout: concurrent writers wait instead of failing with "locked".
     # Tests use a file, not shared-cache memory, so threads lock like real processes do.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-carekey.sqlite3")}
+    # One file per test process, so concurrent runs never share (or delete) each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-carekey-{os.getpid()}.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",

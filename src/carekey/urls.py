@@ -5,7 +5,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from carekey.api import api
-from carekey.portal import mfa_views, views
+from carekey.portal import mfa_views, session_views, views
 
 handler404 = "carekey.portal.errors.not_found"
 handler500 = "carekey.portal.errors.server_error"
@@ -23,6 +23,10 @@ urlpatterns = [
     path("portal/security/factors/<uuid:factor_id>/remove", mfa_views.remove_factor),
     path("portal/security/recovery-codes", mfa_views.generate_recovery_codes),
     path("portal/security/recovery-codes/done", mfa_views.recovery_codes_saved),
+    path("portal/security/app-lock", session_views.save_app_lock),
+    path("portal/security/sessions/others", session_views.sign_out_other_devices),
+    path("portal/lock", session_views.lock_now),
+    path("portal/locked", session_views.locked),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -80,8 +80,10 @@ def test_sign_out_ends_the_session(signed_in_page: Client) -> None:
     assert signed_in_page.get("/portal/").status_code == 302
 
 
-def test_sign_out_needs_post(signed_in_page: Client) -> None:
-    assert signed_in_page.get("/portal/signout").status_code == 405
+def test_sign_out_by_get_only_asks(signed_in_page: Client) -> None:
+    page = signed_in_page.get("/portal/signout")
+    assert page.status_code == 200 and ">Sign out</button>" in page.content.decode()
+    assert signed_in_page.get("/portal/").status_code == 200
 
 
 def test_page_form_without_csrf_token_is_refused(patient) -> None:

@@ -9,71 +9,77 @@ from django.http import HttpRequest, HttpResponse
 
 from carekey import clock
 from carekey.accounts import sessions
+from carekey.accounts.models import User
 from carekey.api.errors import error_response
-from carekey.portal.navigation import VERIFY, redirect_with_next, signin_redirect
+from carekey.applock import services as applock
+from carekey.portal.navigation import LOCKED, VERIFY, redirect_with_next, signin_redirect
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
 API_PREFIX = "/api/v1/"
-# API paths any caller may reach: the session calls check for themselves.
-API_OPEN = ("/api/v1/session", "/api/v1/openapi.json", "/api/v1/docs")
+API_DOCS = ("/api/v1/openapi.json", "/api/v1/docs")
+# The /session calls check for themselves; a locked session keeps only these three.
+API_SESSION = "/api/v1/session"
+API_WHILE_LOCKED = {("GET", "/api/v1/session"), ("DELETE", "/api/v1/session")}
+API_UNLOCK = ("POST", "/api/v1/session/unlock")
 PORTAL_OPEN = ("/portal/signin",)
 # What a password-only session of a patient with a verified factor may still reach.
 PORTAL_BEFORE_SECOND_FACTOR = ("/portal/signout",)
-
-
-class SessionLifetimeMiddleware:
-    """Ends sessions past the idle or absolute limit before anything reads them."""
-
-    def __init__(self, get_response: Handler) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        session = request.session
-        if sessions.is_signed_in(session):
-            now = clock.timestamp()
-            if sessions.expiry_reason(session, now):
-                session.flush()
-            else:
-                sessions.touch(request, now)
-        return self.get_response(request)
-
-
-def _is_api(path: str) -> bool:
-    return path.startswith(API_PREFIX)
+PORTAL_WHILE_LOCKED = ("/portal/signout", "/portal/locked")
 
 
 def _is_open(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
+class SessionLifetimeMiddleware:
+    """Ends sessions past the idle, absolute or verify-step limit before anything reads them."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if sessions.is_signed_in(session) and sessions.expiry_reason(session, clock.timestamp()):
+            session.flush()
+        return self.get_response(request)
+
+
 class AccessGateMiddleware:
-    """Requires a signed-in session for every portal page and API call but the open ones.
+    """Every portal page and API call needs a full, unlocked session unless listed as open.
 
     New pages and endpoints are gated by default; nobody has to remember a decorator.
-    API calls also get their CSRF check here, because django-ninja exempts its views.
+    The order is: signed in, second factor given (aal2), not locked. API calls also get
+    their CSRF check here, because django-ninja exempts its views.
     """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if isinstance(user, User) and not sessions.awaits_second_factor(request.session):
+            now = clock.timestamp()
+            if not applock.lock_if_idle(request, user, now):
+                sessions.touch(request, now)
         return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         path = request.path
-        if _is_api(path):
+        if path.startswith(API_PREFIX):
             return self._gate_api(request, path)
         if not path.startswith("/portal/") or _is_open(path, PORTAL_OPEN):
             return None
         if not request.user.is_authenticated:
             return signin_redirect(request)
-        if sessions.awaits_second_factor(request.session) and not _is_open(
-            path, PORTAL_BEFORE_SECOND_FACTOR
-        ):
+        if sessions.awaits_second_factor(request.session):
+            if _is_open(path, PORTAL_BEFORE_SECOND_FACTOR):
+                return None
             return redirect_with_next(VERIFY, request)
+        if applock.is_locked(request) and not _is_open(path, PORTAL_WHILE_LOCKED):
+            return redirect_with_next(LOCKED, request)
         return None
 
     def _gate_api(self, request: HttpRequest, path: str) -> HttpResponse | None:
@@ -83,7 +89,17 @@ class AccessGateMiddleware:
             rejected = check_csrf(request)
             if rejected is not None:
                 return rejected
-        if _is_open(path, API_OPEN):
+        if _is_open(path, API_DOCS):
+            return None
+        call = (str(request.method), path.rstrip("/") or path)
+        locked = request.user.is_authenticated and applock.is_locked(request)
+        if locked and call not in API_WHILE_LOCKED and call != API_UNLOCK:
+            return error_response(
+                423,
+                "session_locked",
+                "The portal is locked. Unlock it first (POST /api/v1/session/unlock).",
+            )
+        if _is_open(path, (API_SESSION,)):
             return None
         if not request.user.is_authenticated:
             return error_response(401, "not_authenticated", "Sign in first.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,6 +13,7 @@ from carekey import clock
 from carekey.accounts import session_store as keys
 from carekey.accounts.models import PortalSession
 from carekey.accounts.netinfo import client_ip, user_agent
+from carekey.audit.record import record
 
 # Write last activity at most this often: a row update per click buys nothing.
 ACTIVITY_RESOLUTION_SECONDS = 5
@@ -90,3 +92,25 @@ def revoke_others(user: Any, current_key: str | None) -> int:
 def revoke_all(user: Any) -> int:
     deleted, _ = PortalSession.objects.filter(user=user).delete()
     return deleted
+
+
+def active_sessions(user: Any) -> list[PortalSession]:
+    """The patient's live sessions, newest activity first (the "Signed-in devices" list)."""
+    now = clock.now()
+    return list(
+        PortalSession.objects.filter(
+            user=user,
+            expire_date__gt=now,
+            last_active_at__gt=now - timedelta(minutes=settings.IDLE_TIMEOUT_MINUTES),
+            created_at__gt=now - timedelta(hours=settings.SESSION_MAX_HOURS),
+        )
+        .only("session_key", "user_agent", "ip", "created_at", "last_active_at")
+        .order_by("-last_active_at")[:50]
+    )
+
+
+def sign_out_other_devices(request: HttpRequest, user: Any) -> int:
+    """The patient's own "Sign out other devices"; audited with how many ended."""
+    ended = revoke_others(user, request.session.session_key)
+    record("sessions.revoked", user=user, request=request, count=ended)
+    return ended

@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from carekey.accounts.throttle import Throttled
+from carekey.api.applock import router as applock_router
 from carekey.api.errors import ApiError, error_response, from_api_error
 from carekey.api.mfa import router as mfa_router
 from carekey.api.session import router as session_router
@@ -25,6 +26,7 @@ api = NinjaAPI(
 )
 api.add_router("/", session_router)
 api.add_router("/", mfa_router)
+api.add_router("/", applock_router)
 
 MFA_STATUS = {
     "mfa_factor_not_found": 404,

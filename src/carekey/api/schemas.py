@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 
 class ErrorDetail(Schema):
@@ -93,3 +93,52 @@ class RecoveryCodesOut(Schema):
 
 class RemainingOut(Schema):
     remaining: int
+
+
+class AppLockOut(Schema):
+    enabled: bool
+    timeout_minutes: int
+    unlock_method: Literal["code", "password"]
+
+
+class AppLockIn(Schema):
+    """Allowed values are checked by the service, which words the refusal for people."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: StrictBool
+    timeout_minutes: StrictInt = Field(description="1, 2, 5, 10, 15 or 30")
+    unlock_method: str = Field(max_length=20, description='"code" or "password"')
+
+
+class DeviceSessionOut(Schema):
+    id: str
+    current: bool
+    user_agent: str
+    ip: str | None
+    created_at: datetime | None
+    last_active_at: datetime | None
+
+
+class SessionListOut(Schema):
+    sessions: list[DeviceSessionOut]
+
+
+class EventOut(Schema):
+    id: int
+    type: str
+    created_at: datetime
+    ip: str | None
+    user_agent: str
+    detail: dict[str, Any]
+
+
+class EventListOut(Schema):
+    events: list[EventOut]
+
+
+class UnlockIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(default=None, max_length=1000)
+    password: str | None = Field(default=None, max_length=1024)

@@ -9,7 +9,8 @@ from ninja import Router
 from carekey.accounts import services, sessions, throttle
 from carekey.accounts.models import User
 from carekey.api.errors import ApiError
-from carekey.api.schemas import ErrorOut, SecondFactorIn, SessionOut, SignInIn
+from carekey.api.schemas import ErrorOut, SecondFactorIn, SessionOut, SignInIn, UnlockIn
+from carekey.applock import services as applock
 from carekey.mfa import services as mfa
 
 router = Router(tags=["session"])
@@ -22,7 +23,7 @@ def session_body(request: HttpRequest) -> dict[str, object]:
         "user": {"id": user.pk, "email": user.email, "name": user.name},
         "aal": sessions.aal(request.session),
         "next_level": sessions.next_level(request.session),
-        "locked": False,
+        "locked": applock.is_locked(request),
         "reauthenticated_until": mfa.reauthenticated_until(request),
     }
 
@@ -80,4 +81,20 @@ def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, obje
     """A fresh code opens five minutes for adding or removing factors and new codes."""
     user = signed_in_user(request)
     mfa.reauthenticate(request, user, code=body.code, recovery_code=body.recovery_code)
+    return session_body(request)
+
+
+@router.post(
+    "/session/unlock",
+    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def unlock_session(request: HttpRequest, body: UnlockIn) -> dict[str, object]:
+    """Unlock with a code or the password (by preference); five failures sign out."""
+    user = signed_in_user(request)
+    try:
+        applock.unlock(request, user, code=body.code, password=body.password)
+    except applock.SignedOutAfterFailures as exc:
+        raise ApiError(
+            401, "not_authenticated", "Too many wrong attempts. You have been signed out."
+        ) from exc
     return session_body(request)

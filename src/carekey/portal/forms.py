@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 
@@ -77,3 +79,33 @@ def second_factor_form(data: object, use_recovery: bool) -> forms.Form:
     """The code form, or the recovery-code form when the patient asked for it."""
     form_class = RecoveryCodeForm if use_recovery else CodeForm
     return form_class(data)  # type: ignore[arg-type]
+
+
+class AppLockForm(forms.Form):
+    enabled = forms.BooleanField(label="Lock the portal when I'm away", required=False)
+    timeout_minutes = forms.TypedChoiceField(label="Lock after", coerce=int, choices=())
+    unlock_method = forms.ChoiceField(label="Unlock with", widget=forms.RadioSelect, choices=())
+
+    def __init__(self, *args: Any, minutes: list[int], mfa_on: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        minute_field = self.fields["timeout_minutes"]
+        assert isinstance(minute_field, forms.TypedChoiceField)
+        minute_field.choices = [(m, f"{m} minute{'s' if m != 1 else ''}") for m in minutes]
+        methods = [("code", "Authenticator code")] if mfa_on else []
+        method_field = self.fields["unlock_method"]
+        assert isinstance(method_field, forms.ChoiceField)
+        method_field.choices = [*methods, ("password", "Password")]
+
+
+class UnlockForm(forms.Form):
+    def __init__(self, *args: Any, method: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if method == "code":
+            self.fields["code"] = code_field()
+        else:
+            self.fields["password"] = forms.CharField(
+                label="Password",
+                max_length=1024,
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+            )

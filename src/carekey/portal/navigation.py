@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 HOME = "/portal/"
 SIGNIN = "/portal/signin"
 VERIFY = "/portal/signin/verify"
+LOCKED = "/portal/locked"
 
 
 def safe_next(value: str | None, default: str = HOME) -> str:

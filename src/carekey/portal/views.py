@@ -7,15 +7,15 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from carekey.accounts import services, sessions, throttle
 from carekey.accounts.models import User
 from carekey.mfa import services as mfa_services
 from carekey.mfa.errors import MfaError
-from carekey.mfa.models import Factor
 from carekey.portal.forms import SignInForm, second_factor_form
 from carekey.portal.navigation import SIGNIN, VERIFY, safe_next
+from carekey.portal.security_page import render_security
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,8 +89,13 @@ def _recovery_code_notice(request: HttpRequest, left: int) -> None:
         messages.info(request, text)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def signout(request: HttpRequest) -> HttpResponse:
+    """POST signs out; GET (the lock screen's "Sign out" link) asks first."""
+    if request.method == "GET":
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(SIGNIN)
+        return render(request, "portal/signout.html", {})
     services.sign_out(request)
     return HttpResponseRedirect(SIGNIN)
 
@@ -102,14 +107,4 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def security(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
-    mfa_services.purge_expired_enrollments(user)
-    factors = list(Factor.objects.filter(user=user))
-    context = {
-        "nav": "security",
-        "factors": factors,
-        "mfa_on": any(f.is_verified for f in factors),
-        "recovery_codes_left": mfa_services.remaining_recovery_codes(user),
-    }
-    return render(request, "portal/security.html", context)
+    return render_security(request)

@@ -1,0 +1,94 @@
+"""/app-lock, /sessions and /security-events: the API face of app lock and session control."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from carekey.accounts import sessions
+from carekey.accounts.models import User
+from carekey.api.errors import ApiError
+from carekey.api.schemas import AppLockIn, AppLockOut, ErrorOut, EventListOut, SessionListOut
+from carekey.applock import services as applock
+
+router = Router(tags=["app lock and sessions"])
+
+
+def patient(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def preferences_body(prefs: applock.Preferences) -> dict[str, Any]:
+    return {
+        "enabled": prefs.enabled,
+        "timeout_minutes": prefs.timeout_minutes,
+        "unlock_method": prefs.unlock_method,
+    }
+
+
+@router.get("/app-lock", response={200: AppLockOut})
+def get_app_lock(request: HttpRequest) -> dict[str, Any]:
+    return preferences_body(applock.preferences(patient(request)))
+
+
+@router.put("/app-lock", response={200: AppLockOut, 422: ErrorOut})
+def put_app_lock(request: HttpRequest, body: AppLockIn) -> dict[str, Any]:
+    try:
+        chosen = applock.update(
+            request, patient(request), body.enabled, body.timeout_minutes, body.unlock_method
+        )
+    except applock.InvalidPreference as exc:
+        raise ApiError(422, "validation_error", str(exc)) from exc
+    return preferences_body(chosen)
+
+
+@router.get("/sessions", response={200: SessionListOut})
+def list_sessions(request: HttpRequest) -> dict[str, Any]:
+    current = request.session.session_key
+    return {
+        "sessions": [
+            {
+                "id": row.session_key[:12],
+                "current": row.session_key == current,
+                "user_agent": row.user_agent,
+                "ip": row.ip,
+                "created_at": row.created_at,
+                "last_active_at": row.last_active_at,
+            }
+            for row in sessions.active_sessions(patient(request))
+        ]
+    }
+
+
+@router.delete("/sessions/others", response={204: None})
+def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
+    sessions.sign_out_other_devices(request, patient(request))
+    return HttpResponse(status=204)
+
+
+class EventQuery(Schema):
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+@router.get("/security-events", response={200: EventListOut, 422: ErrorOut})
+def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
+    from carekey.audit.activity import recent_events
+
+    return {
+        "events": [
+            {
+                "id": event.pk,
+                "type": event.type,
+                "created_at": event.created_at,
+                "ip": event.ip,
+                "user_agent": event.user_agent,
+                "detail": event.detail,
+            }
+            for event in recent_events(patient(request), query.limit)
+        ]
+    }

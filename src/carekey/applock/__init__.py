@@ -1,0 +1,1 @@
+"""App lock: the portal locks itself when the patient steps away."""

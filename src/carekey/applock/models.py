@@ -1,0 +1,30 @@
+"""A patient's app-lock preference; no row means the defaults (off, 5 minutes, password)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from carekey import clock
+
+MINUTE_CHOICES = (1, 2, 5, 10, 15, 30)
+DEFAULT_MINUTES = 5
+
+
+class AppLockPreference(models.Model):
+    class Method(models.TextChoices):
+        CODE = "code", "Authenticator code"
+        PASSWORD = "password", "Password"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_lock"
+    )
+    enabled = models.BooleanField(default=False)
+    timeout_minutes = models.PositiveSmallIntegerField(
+        default=DEFAULT_MINUTES, choices=[(m, f"{m} minutes") for m in MINUTE_CHOICES]
+    )
+    unlock_method = models.CharField(max_length=10, choices=Method.choices, default="password")
+    updated_at = models.DateTimeField(default=clock.now)
+
+    def __str__(self) -> str:
+        return f"app lock of user {self.user_id}"

@@ -1,0 +1,178 @@
+"""App-lock rules: preferences, locking an idle session, unlocking it (CONTRACT §4).
+
+The lock lives in the session row in the database, so every server agrees; the browser's
+timer only makes the lock visible sooner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest
+
+from carekey import clock
+from carekey.accounts import session_store as keys
+from carekey.accounts import throttle
+from carekey.accounts.models import User
+from carekey.applock.models import DEFAULT_MINUTES, MINUTE_CHOICES, AppLockPreference
+from carekey.audit.record import record
+from carekey.mfa import checks
+from carekey.mfa.errors import VerificationFailed
+from carekey.mfa.services import has_verified_factor, verified_factors
+
+LOCKED = "ck_locked"
+UNLOCK_FAILURES = "ck_unlock_failures"
+MAX_UNLOCK_FAILURES = 5
+
+
+class InvalidPreference(ValueError):
+    """A preference the patient cannot have; the message says why."""
+
+
+class SignedOutAfterFailures(Exception):
+    """Five wrong unlock attempts: the session is over."""
+
+
+@dataclass(frozen=True)
+class Preferences:
+    enabled: bool
+    timeout_minutes: int
+    unlock_method: str
+
+
+def preferences(user: User, *, mfa_on: bool | None = None) -> Preferences:
+    """The stored choice, with "code" falling back to "password" once no factor is left."""
+    row = AppLockPreference.objects.filter(user=user).first()
+    if row is None:
+        return Preferences(False, DEFAULT_MINUTES, "password")
+    method = row.unlock_method
+    if method == "code" and not (has_verified_factor(user) if mfa_on is None else mfa_on):
+        method = "password"
+    return Preferences(row.enabled, row.timeout_minutes, method)
+
+
+def minute_choices() -> list[int]:
+    """The lock delays on offer: shorter than the idle sign-out, or it would never lock."""
+    return [m for m in MINUTE_CHOICES if m < settings.IDLE_TIMEOUT_MINUTES]
+
+
+def validate(user: User, enabled: object, minutes: object, method: object) -> Preferences:
+    if not isinstance(enabled, bool):
+        raise InvalidPreference("Choose whether the portal locks: true or false.")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes not in MINUTE_CHOICES:
+        raise InvalidPreference("Choose a lock delay of 1, 2, 5, 10, 15 or 30 minutes.")
+    if minutes not in minute_choices():
+        raise InvalidPreference(
+            f"The lock delay must be shorter than the {settings.IDLE_TIMEOUT_MINUTES}-minute "
+            "idle sign-out."
+        )
+    if method not in ("code", "password"):
+        raise InvalidPreference("Choose how to unlock: with an authenticator code or password.")
+    if method == "code" and not has_verified_factor(user):
+        raise InvalidPreference(
+            "Unlocking with an authenticator code needs two-step verification turned on."
+        )
+    return Preferences(enabled, minutes, str(method))
+
+
+def update(
+    request: HttpRequest, user: User, enabled: object, minutes: object, method: object
+) -> Preferences:
+    chosen = validate(user, enabled, minutes, method)
+    AppLockPreference.objects.update_or_create(
+        user=user,
+        defaults={
+            "enabled": chosen.enabled,
+            "timeout_minutes": chosen.timeout_minutes,
+            "unlock_method": chosen.unlock_method,
+            "updated_at": clock.now(),
+        },
+    )
+    record(
+        "app_lock.updated",
+        user=user,
+        request=request,
+        enabled=chosen.enabled,
+        timeout_minutes=chosen.timeout_minutes,
+        unlock_method=chosen.unlock_method,
+    )
+    return chosen
+
+
+def is_locked(request: HttpRequest) -> bool:
+    return bool(request.session.get(LOCKED))
+
+
+def lock(request: HttpRequest, reason: str) -> None:
+    if is_locked(request):
+        return
+    request.session[LOCKED] = True
+    request.session[UNLOCK_FAILURES] = 0
+    record("session.locked", user=request.user, request=request, reason=reason)
+
+
+def lock_if_idle(request: HttpRequest, user: User, now: float) -> bool:
+    """Lock the session when its last activity is older than the patient's delay."""
+    if is_locked(request):
+        return True
+    row = (
+        AppLockPreference.objects.filter(user=user, enabled=True)
+        .values_list("timeout_minutes", flat=True)
+        .first()
+    )
+    if row is None:
+        return False
+    last = float(request.session.get(keys.LAST_ACTIVE, now))
+    if now - last <= row * 60:
+        return False
+    lock(request, "idle")
+    return True
+
+
+def unlock(
+    request: HttpRequest, user: User, *, code: str | None = None, password: str | None = None
+) -> None:
+    """Check a code or password (by preference) under the shared throttle; rotate the id."""
+    if not is_locked(request):
+        return
+    method = preferences(user).unlock_method
+    if method == "code" and code is None:
+        raise VerificationFailed("Enter the 6-digit code from your authenticator app.")
+    if method == "password" and password is None:
+        raise VerificationFailed("Enter your password.")
+    try:
+        if method == "code":
+            checks.prove(request, user, verified_factors(user), code=code)
+        else:
+            _check_password(request, user, password or "")
+    except VerificationFailed:
+        _count_failure(request, user)
+        raise
+    request.session.pop(LOCKED, None)
+    request.session.pop(UNLOCK_FAILURES, None)
+    request.session[keys.LAST_ACTIVE] = clock.timestamp()
+    request.session.cycle_key()
+    record("session.unlocked", user=user, request=request, method=method)
+
+
+def _check_password(request: HttpRequest, user: User, password: str) -> None:
+    key = throttle.key_for_user(user.pk)
+    try:
+        throttle.ensure_allowed(key)
+    except throttle.Throttled:
+        record("mfa.throttled", user=user, request=request)
+        raise
+    if len(password) > 1024 or not user.check_password(password):
+        throttle.record_failure(key)
+        raise VerificationFailed("That password is not right.")
+    throttle.record_success(key)
+
+
+def _count_failure(request: HttpRequest, user: User) -> None:
+    failures = int(request.session.get(UNLOCK_FAILURES, 0)) + 1
+    request.session[UNLOCK_FAILURES] = failures
+    if failures >= MAX_UNLOCK_FAILURES:
+        logout(request)
+        raise SignedOutAfterFailures()

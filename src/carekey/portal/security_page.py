@@ -1,0 +1,66 @@
+"""The security page composes its sections; every section's data comes from a service."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from carekey.accounts import sessions
+from carekey.accounts.models import User
+from carekey.applock import services as applock
+from carekey.audit.activity import describe, recent_events
+from carekey.devices import describe as describe_device
+from carekey.mfa import services as mfa_services
+from carekey.mfa.models import Factor
+from carekey.portal.forms import AppLockForm
+
+
+def app_lock_form(user: User, data: object = None, mfa_on: bool | None = None) -> AppLockForm:
+    on = mfa_services.has_verified_factor(user) if mfa_on is None else mfa_on
+    prefs = applock.preferences(user, mfa_on=on)
+    initial = {
+        "enabled": prefs.enabled,
+        "timeout_minutes": prefs.timeout_minutes,
+        "unlock_method": prefs.unlock_method,
+    }
+    return AppLockForm(
+        data,
+        initial=initial,
+        minutes=applock.minute_choices(),
+        mfa_on=on,
+    )
+
+
+def render_security(
+    request: HttpRequest, lock_form: AppLockForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    assert isinstance(user, User)
+    mfa_services.purge_expired_enrollments(user)
+    factors = list(Factor.objects.filter(user=user))
+    mfa_on = any(f.is_verified for f in factors)
+    current = request.session.session_key
+    devices = [
+        {
+            "this_device": row.session_key == current,
+            "name": describe_device(row.user_agent),
+            "ip": row.ip,
+            "last_active_at": row.last_active_at,
+        }
+        for row in sessions.active_sessions(user)
+    ]
+    events = [
+        {"event": e, "text": describe(e.type), "device": describe_device(e.user_agent)}
+        for e in recent_events(user, 20)
+    ]
+    context = {
+        "nav": "security",
+        "factors": factors,
+        "mfa_on": mfa_on,
+        "recovery_codes_left": mfa_services.remaining_recovery_codes(user) if mfa_on else 0,
+        "lock_form": lock_form or app_lock_form(user, mfa_on=mfa_on),
+        "devices": devices,
+        "other_devices": sum(1 for d in devices if not d["this_device"]),
+        "events": events,
+    }
+    return render(request, "portal/security.html", context, status=status)

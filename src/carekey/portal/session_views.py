@@ -1,0 +1,91 @@
+"""App lock and session control pages: preferences, lock, unlock, devices."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from carekey.accounts import sessions, throttle
+from carekey.accounts.models import User
+from carekey.applock import services as applock
+from carekey.mfa.errors import MfaError
+from carekey.portal.forms import UnlockForm
+from carekey.portal.navigation import LOCKED, SIGNIN, safe_next
+from carekey.portal.security_page import app_lock_form, render_security
+
+SECURITY = "/portal/security"
+
+
+def _patient(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@require_POST
+def save_app_lock(request: HttpRequest) -> HttpResponse:
+    user = _patient(request)
+    form = app_lock_form(user, request.POST)
+    if form.is_valid():
+        try:
+            applock.update(
+                request,
+                user,
+                form.cleaned_data["enabled"],
+                form.cleaned_data["timeout_minutes"],
+                form.cleaned_data["unlock_method"],
+            )
+        except applock.InvalidPreference as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "App lock settings saved.")
+            return HttpResponseRedirect(SECURITY + "#app-lock-heading")
+    return render_security(request, lock_form=form, status=400)
+
+
+@require_POST
+def sign_out_other_devices(request: HttpRequest) -> HttpResponse:
+    ended = sessions.sign_out_other_devices(request, _patient(request))
+    messages.success(request, f"Signed out {ended} other device{'s' if ended != 1 else ''}.")
+    return HttpResponseRedirect(SECURITY + "#devices-heading")
+
+
+@require_POST
+def lock_now(request: HttpRequest) -> HttpResponse:
+    applock.lock(request, "lock_now")
+    next_path = safe_next(request.POST.get("next"), default="/portal/")
+    return HttpResponseRedirect(f"{LOCKED}?next={next_path}")
+
+
+@require_http_methods(["GET", "POST"])
+def locked(request: HttpRequest) -> HttpResponse:
+    """The lock screen: nothing about the patient but a first name."""
+    next_path = safe_next(request.POST.get("next") or request.GET.get("next"))
+    if not applock.is_locked(request):
+        return HttpResponseRedirect(next_path)
+    user = _patient(request)
+    method = applock.preferences(user).unlock_method
+    form = UnlockForm(request.POST if request.method == "POST" else None, method=method)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                applock.unlock(
+                    request,
+                    user,
+                    code=form.cleaned_data.get("code"),
+                    password=form.cleaned_data.get("password"),
+                )
+            except applock.SignedOutAfterFailures:
+                messages.error(request, "Too many wrong attempts. You have been signed out.")
+                return HttpResponseRedirect(SIGNIN)
+            except (MfaError, throttle.Throttled) as exc:
+                status = 429 if isinstance(exc, throttle.Throttled) else 400
+                form.add_error(next(iter(form.fields)), str(exc))
+            else:
+                return HttpResponseRedirect(next_path)
+    context = {"form": form, "next": next_path, "first_name": user.first_name}
+    return render(request, "portal/locked.html", context, status=status)
