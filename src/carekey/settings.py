@@ -78,7 +78,7 @@ AUDIT_RETENTION_DAYS = _env_int("CAREKEY_AUDIT_RETENTION_DAYS", 6 * 366)
 TRUSTED_PROXIES = _env_list("CAREKEY_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "carekey.staff.apps.CareKeyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.messages",
@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "carekey.audit",
     "carekey.mfa",
     "carekey.applock",
+    "carekey.policy",
     "carekey.portal",
 ]
 

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from carekey.api import api
 from carekey.portal import mfa_views, session_views, views
 
+handler400 = "carekey.portal.errors.bad_request"
 handler404 = "carekey.portal.errors.not_found"
 handler500 = "carekey.portal.errors.server_error"
 

@@ -12,7 +12,14 @@ from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.api.errors import error_response
 from carekey.applock import services as applock
-from carekey.portal.navigation import LOCKED, VERIFY, redirect_with_next, signin_redirect
+from carekey.policy import models as policy
+from carekey.portal.navigation import (
+    LOCKED,
+    SECURITY,
+    VERIFY,
+    redirect_with_next,
+    signin_redirect,
+)
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -26,6 +33,13 @@ PORTAL_OPEN = ("/portal/signin",)
 # What a password-only session of a patient with a verified factor may still reach.
 PORTAL_BEFORE_SECOND_FACTOR = ("/portal/signout",)
 PORTAL_WHILE_LOCKED = ("/portal/signout", "/portal/locked")
+# Under "Require MFA for all patients", what a patient without a factor may reach.
+PORTAL_UNENROLLED = ("/portal/security", "/portal/signout", "/portal/locked")
+API_UNENROLLED = ("/api/v1/mfa",)
+
+
+def enrollment_required() -> bool:
+    return policy.current().require_mfa
 
 
 def _is_open(path: str, prefixes: tuple[str, ...]) -> bool:
@@ -70,8 +84,11 @@ class AccessGateMiddleware:
         path = request.path
         if path.startswith(API_PREFIX):
             return self._gate_api(request, path)
-        if not path.startswith("/portal/") or _is_open(path, PORTAL_OPEN):
-            return None
+        if path.startswith(("/portal/", "/admin/")) and not _is_open(path, PORTAL_OPEN):
+            return self._gate_page(request, path)
+        return None
+
+    def _gate_page(self, request: HttpRequest, path: str) -> HttpResponse | None:
         if not request.user.is_authenticated:
             return signin_redirect(request)
         if sessions.awaits_second_factor(request.session):
@@ -80,12 +97,19 @@ class AccessGateMiddleware:
             return redirect_with_next(VERIFY, request)
         if applock.is_locked(request) and not _is_open(path, PORTAL_WHILE_LOCKED):
             return redirect_with_next(LOCKED, request)
+        if sessions.next_level(request.session) == "aal2" or _is_open(path, PORTAL_UNENROLLED):
+            return None
+        if path.startswith("/admin/") and request.user.is_staff:
+            return redirect_with_next(SECURITY, request)  # staff enroll before the admin
+        if enrollment_required():
+            return redirect_with_next(SECURITY, request)
         return None
 
     def _gate_api(self, request: HttpRequest, path: str) -> HttpResponse | None:
         if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
             from ninja.utils import check_csrf
 
+            request.body  # noqa: B018 - cache it: the CSRF check may parse a form body
             rejected = check_csrf(request)
             if rejected is not None:
                 return rejected
@@ -108,5 +132,16 @@ class AccessGateMiddleware:
                 403,
                 "insufficient_aal",
                 "Enter a code from your authenticator app first (POST /api/v1/session/verify).",
+            )
+        if (
+            sessions.next_level(request.session) == "aal1"
+            and not _is_open(path, API_UNENROLLED)
+            and enrollment_required()
+        ):
+            return error_response(
+                403,
+                "mfa_enrollment_required",
+                "Your organisation requires two-step verification. Set it up first "
+                "(POST /api/v1/mfa/factors).",
             )
         return None

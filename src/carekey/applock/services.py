@@ -21,6 +21,7 @@ from carekey.audit.record import record
 from carekey.mfa import checks
 from carekey.mfa.errors import VerificationFailed
 from carekey.mfa.services import has_verified_factor, verified_factors
+from carekey.policy import models as policy
 
 LOCKED = "ck_locked"
 UNLOCK_FAILURES = "ck_unlock_failures"
@@ -43,19 +44,38 @@ class Preferences:
 
 
 def preferences(user: User, *, mfa_on: bool | None = None) -> Preferences:
-    """The stored choice, with "code" falling back to "password" once no factor is left."""
+    """The stored choice within the organisation's policy; "code" falls back to "password"
+    once no factor is left."""
+    org = policy.current()
     row = AppLockPreference.objects.filter(user=user).first()
     if row is None:
-        return Preferences(False, DEFAULT_MINUTES, "password")
+        row = AppLockPreference(user=user)
     method = row.unlock_method
     if method == "code" and not (has_verified_factor(user) if mfa_on is None else mfa_on):
         method = "password"
-    return Preferences(row.enabled, row.timeout_minutes, method)
+    minutes = min(row.timeout_minutes, max(minute_choices()))
+    return Preferences(row.enabled or org.require_app_lock, minutes, method)
 
 
 def minute_choices() -> list[int]:
-    """The lock delays on offer: shorter than the idle sign-out, or it would never lock."""
-    return [m for m in MINUTE_CHOICES if m < settings.IDLE_TIMEOUT_MINUTES]
+    """The lock delays on offer: within the policy's maximum and shorter than the idle
+    sign-out (or the session would end before it could lock)."""
+    org_max = policy.current().max_app_lock_minutes
+    allowed = [m for m in MINUTE_CHOICES if m < settings.IDLE_TIMEOUT_MINUTES and m <= org_max]
+    return allowed or [MINUTE_CHOICES[0]]
+
+
+def lock_seconds(user: User) -> int | None:
+    """How long this patient's sessions may sit idle before they lock; None if never."""
+    row = (
+        AppLockPreference.objects.filter(user=user)
+        .values_list("enabled", "timeout_minutes")
+        .first()
+    )
+    enabled, minutes = row if row is not None else (False, DEFAULT_MINUTES)
+    if not enabled and not policy.current().require_app_lock:
+        return None
+    return min(minutes, max(minute_choices())) * 60
 
 
 def validate(user: User, enabled: object, minutes: object, method: object) -> Preferences:
@@ -63,11 +83,18 @@ def validate(user: User, enabled: object, minutes: object, method: object) -> Pr
         raise InvalidPreference("Choose whether the portal locks: true or false.")
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes not in MINUTE_CHOICES:
         raise InvalidPreference("Choose a lock delay of 1, 2, 5, 10, 15 or 30 minutes.")
+    org = policy.current()
+    if minutes > org.max_app_lock_minutes:
+        raise InvalidPreference(
+            f"Your organisation allows a lock delay of at most {org.max_app_lock_minutes} minutes."
+        )
     if minutes not in minute_choices():
         raise InvalidPreference(
             f"The lock delay must be shorter than the {settings.IDLE_TIMEOUT_MINUTES}-minute "
             "idle sign-out."
         )
+    if org.require_app_lock and not enabled:
+        raise InvalidPreference("Your organisation requires app lock; it cannot be turned off.")
     if method not in ("code", "password"):
         raise InvalidPreference("Choose how to unlock: with an authenticator code or password.")
     if method == "code" and not has_verified_factor(user):
@@ -117,15 +144,11 @@ def lock_if_idle(request: HttpRequest, user: User, now: float) -> bool:
     """Lock the session when its last activity is older than the patient's delay."""
     if is_locked(request):
         return True
-    row = (
-        AppLockPreference.objects.filter(user=user, enabled=True)
-        .values_list("timeout_minutes", flat=True)
-        .first()
-    )
-    if row is None:
+    limit = lock_seconds(user)
+    if limit is None:
         return False
     last = float(request.session.get(keys.LAST_ACTIVE, now))
-    if now - last <= row * 60:
+    if now - last <= limit:
         return False
     lock(request, "idle")
     return True

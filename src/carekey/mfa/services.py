@@ -23,6 +23,7 @@ from carekey.audit.record import record
 from carekey.mfa import checks, recovery, totp, vault
 from carekey.mfa.errors import (
     FactorNotFound,
+    InvalidInput,
     NameConflict,
     NoVerifiedFactor,
     ReauthenticationRequired,
@@ -261,3 +262,40 @@ def generate_recovery_codes(request: HttpRequest, user: User) -> list[str]:
 
 def remaining_recovery_codes(user: User) -> int:
     return RecoveryCode.objects.filter(user=user).count()
+
+
+REASON_MAX_LENGTH = 500
+
+
+def reset_mfa(
+    patient: User,
+    reason: str,
+    *,
+    staff: User | None = None,
+    request: HttpRequest | None = None,
+) -> int:
+    """Support desk for a lost phone: factors and recovery codes gone, every session ended.
+
+    Returns how many factors were removed. The audit event names who did it and why.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Give a reason for resetting two-step verification.")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise InvalidInput(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+    with transaction.atomic():
+        removed = Factor.objects.filter(user=patient).count()
+        Factor.objects.filter(user=patient).delete()
+        RecoveryCode.objects.filter(user=patient).delete()
+        sessions.revoke_all(patient)
+    record(
+        "staff.mfa_reset",
+        user=patient,
+        request=request,
+        staff_id=staff.pk if staff is not None else None,
+        staff_email=staff.email if staff is not None else "carekey resetmfa (command line)",
+        reason=reason,
+        factors_removed=removed,
+    )
+    notify.send("mfa_reset", patient, None, reason=reason)
+    return removed

@@ -5,16 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from carekey.accounts.models import User
-from carekey.applock.models import AppLockPreference
+from carekey.applock import services as applock
 
 
 def app_lock(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not request.path.startswith("/portal/"):
         return {}
-    minutes = (
-        AppLockPreference.objects.filter(user=user, enabled=True)
-        .values_list("timeout_minutes", flat=True)
-        .first()
-    )
-    return {"app_lock_seconds": minutes * 60 if minutes else None}
+    return {"app_lock_seconds": applock.lock_seconds(user)}

@@ -32,6 +32,17 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     )
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _is_api(request):
+        return error_response(400, "bad_request", "The request could not be read.")
+    return render(
+        request,
+        "carekey/error.html",
+        {"title": "Bad request", "message": "The request could not be read."},
+        status=400,
+    )
+
+
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
         return error_response(404, "not_found", "There is nothing at this address.")

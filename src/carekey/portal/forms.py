@@ -86,8 +86,12 @@ class AppLockForm(forms.Form):
     timeout_minutes = forms.TypedChoiceField(label="Lock after", coerce=int, choices=())
     unlock_method = forms.ChoiceField(label="Unlock with", widget=forms.RadioSelect, choices=())
 
-    def __init__(self, *args: Any, minutes: list[int], mfa_on: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, minutes: list[int], mfa_on: bool, required_on: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if required_on:
+            del self.fields["enabled"]  # the organisation requires app lock: no off switch
         minute_field = self.fields["timeout_minutes"]
         assert isinstance(minute_field, forms.TypedChoiceField)
         minute_field.choices = [(m, f"{m} minute{'s' if m != 1 else ''}") for m in minutes]

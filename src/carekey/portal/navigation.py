@@ -11,6 +11,7 @@ HOME = "/portal/"
 SIGNIN = "/portal/signin"
 VERIFY = "/portal/signin/verify"
 LOCKED = "/portal/locked"
+SECURITY = "/portal/security"
 
 
 def safe_next(value: str | None, default: str = HOME) -> str:
@@ -26,9 +27,12 @@ def safe_next(value: str | None, default: str = HOME) -> str:
     return value
 
 
+def redirect_to(target: str, next_path: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(f"{target}?{urlencode({'next': safe_next(next_path)})}")
+
+
 def redirect_with_next(target: str, request: HttpRequest) -> HttpResponseRedirect:
-    query = urlencode({"next": request.get_full_path()})
-    return HttpResponseRedirect(f"{target}?{query}")
+    return redirect_to(target, request.get_full_path())
 
 
 def signin_redirect(request: HttpRequest) -> HttpResponseRedirect:

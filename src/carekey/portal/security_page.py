@@ -12,6 +12,7 @@ from carekey.audit.activity import describe, recent_events
 from carekey.devices import describe as describe_device
 from carekey.mfa import services as mfa_services
 from carekey.mfa.models import Factor
+from carekey.policy import models as policy
 from carekey.portal.forms import AppLockForm
 
 
@@ -28,6 +29,7 @@ def app_lock_form(user: User, data: object = None, mfa_on: bool | None = None) -
         initial=initial,
         minutes=applock.minute_choices(),
         mfa_on=on,
+        required_on=policy.current().require_app_lock,
     )
 
 
@@ -62,5 +64,6 @@ def render_security(
         "devices": devices,
         "other_devices": sum(1 for d in devices if not d["this_device"]),
         "events": events,
+        "policy": policy.current(),
     }
     return render(request, "portal/security.html", context, status=status)

@@ -33,7 +33,7 @@ def save_app_lock(request: HttpRequest) -> HttpResponse:
             applock.update(
                 request,
                 user,
-                form.cleaned_data["enabled"],
+                form.cleaned_data.get("enabled", True),
                 form.cleaned_data["timeout_minutes"],
                 form.cleaned_data["unlock_method"],
             )

@@ -26,6 +26,15 @@
     document.querySelectorAll("[data-print]").forEach(function (button) {
       button.addEventListener("click", function () { window.print(); });
     });
+    // Times arrive in UTC; show them in the patient's own time zone when the browser knows it.
+    document.querySelectorAll("time[datetime][data-local]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when.getTime())) {
+        el.textContent = when.toLocaleString(undefined, {
+          dateStyle: "medium", timeStyle: "short", timeZoneName: "short"
+        });
+      }
+    });
     var summary = document.getElementById("error-summary");
     var heading = document.getElementById("step-heading");
     if (summary) { summary.focus(); } else if (heading) { heading.focus(); }

@@ -1,0 +1,140 @@
+"""Patients in the staff admin: MFA status, factors without secrets, "Reset MFA"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from carekey.accounts.models import User
+from carekey.mfa.errors import MfaError
+from carekey.mfa.models import Factor, RecoveryCode
+from carekey.mfa.services import REASON_MAX_LENGTH, reset_mfa
+
+
+def _count(model: Any, **filters: Any) -> Coalesce:
+    rows = (
+        model.objects.filter(user=OuterRef("pk"), **filters)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
+class FactorInline(admin.TabularInline):  # type: ignore[type-arg]
+    """Factors as staff see them: never the secret."""
+
+    model = Factor
+    fields = ("friendly_name", "factor_type", "status", "created_at", "last_used_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff)
+
+
+class ResetReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why, for the audit trail: for example how you confirmed the patient's identity.",
+    )
+
+
+@admin.action(description="Reset MFA")
+def reset_mfa_action(
+    modeladmin: PatientAdmin, request: HttpRequest, queryset: QuerySet[User]
+) -> HttpResponse | None:
+    """Asks for a reason on a page of its own, then does what `carekey resetmfa` does."""
+    form = ResetReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        staff = request.user
+        assert isinstance(staff, User)
+        done = 0
+        for patient in queryset:
+            try:
+                reset_mfa(patient, form.cleaned_data["reason"], staff=staff, request=request)
+            except MfaError as exc:
+                modeladmin.message_user(request, exc.message, messages.ERROR)
+                return None
+            done += 1
+        modeladmin.message_user(
+            request,
+            f"Two-step verification was reset for {done} patient(s); they were signed out "
+            "everywhere and notified by email.",
+            messages.SUCCESS,
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Reset MFA",
+        "patients": queryset,
+        "form": form,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/carekey/reset_mfa.html", context)
+
+
+@admin.register(User)
+class PatientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("email", "name", "verified_factors", "recovery_codes_left", "last_login")
+    search_fields = ("email", "name")
+    list_filter = ("is_staff", "is_active")
+    fields = ("email", "name", "is_active", "is_staff", "last_login", "date_joined", "audit")
+    readonly_fields = ("last_login", "date_joined", "audit")
+    inlines = (FactorInline,)
+    actions = (reset_mfa_action,)
+    ordering = ("email",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        base: QuerySet[User] = super().get_queryset(request)
+        return base.annotate(
+            n_verified=_count(Factor, status=Factor.Status.VERIFIED),
+            n_recovery=_count(RecoveryCode),
+        )
+
+    @admin.display(description="Verified factors", ordering="n_verified")
+    def verified_factors(self, obj: Any) -> int:
+        return int(obj.n_verified)
+
+    @admin.display(description="Recovery codes left", ordering="n_recovery")
+    def recovery_codes_left(self, obj: Any) -> int:
+        return int(obj.n_recovery)
+
+    @admin.display(description="Audit trail")
+    def audit(self, obj: User) -> str:
+        return format_html(
+            '<a href="/admin/audit/securityevent/?patient={}">Security events of this patient</a>',
+            obj.pk,
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_staff)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_staff)

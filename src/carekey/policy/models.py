@@ -1,0 +1,55 @@
+"""One row: what the health system requires of every patient (CONTRACT §5)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import models
+
+from carekey.applock.models import MINUTE_CHOICES
+
+
+class SecurityPolicy(models.Model):
+    require_mfa = models.BooleanField(
+        "Require MFA for all patients",
+        default=False,
+        help_text="Patients without a verified authenticator reach only the Security page "
+        "until they set one up.",
+    )
+    max_app_lock_minutes = models.PositiveSmallIntegerField(
+        "Maximum app lock minutes",
+        choices=[(m, f"{m} minutes") for m in MINUTE_CHOICES],
+        default=30,
+        help_text="Patients cannot choose a longer lock delay.",
+    )
+    require_app_lock = models.BooleanField(
+        "Require app lock",
+        default=False,
+        help_text="App lock is on for everyone and patients cannot turn it off.",
+    )
+
+    class Meta:
+        verbose_name = "organisation security policy"
+        verbose_name_plural = "organisation security policy"
+
+    def __str__(self) -> str:
+        return "Organisation security policy"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.pk = 1  # one row, whatever the form says
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        cache.delete(CACHE_KEY)
+
+
+CACHE_KEY = "carekey:security-policy"
+# A policy edit reaches every process within this many seconds (shared at once with Redis).
+CACHE_SECONDS = 5
+
+
+def current() -> SecurityPolicy:
+    """The policy in force; an unsaved default row when staff never edited it."""
+    cached = cache.get(CACHE_KEY)
+    if isinstance(cached, SecurityPolicy):
+        return cached
+    policy = SecurityPolicy.objects.filter(pk=1).first() or SecurityPolicy(pk=1)
+    cache.set(CACHE_KEY, policy, CACHE_SECONDS)
+    return policy

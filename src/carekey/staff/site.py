@@ -1,0 +1,37 @@
+"""Staff sign in through the portal (same password rules, throttle and TOTP), never a
+password-only form of the admin's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from carekey.accounts import sessions
+from carekey.portal.navigation import SIGNIN, redirect_to
+
+
+class CareKeyAdminSite(admin.AdminSite):
+    site_header = "CareKey support desk"
+    site_title = "CareKey support desk"
+    index_title = "Patients, audit trail and policy"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and sessions.aal(request.session) == "aal2")
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.user.is_authenticated:
+            return render(
+                request,
+                "carekey/error.html",
+                {
+                    "title": "Staff only",
+                    "message": "The support desk is for staff accounts with two-step "
+                    "verification turned on.",
+                },
+                status=403,
+            )
+        return redirect_to(SIGNIN, request.GET.get("next") or "/admin/")
