@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from carekey import clock
 from carekey.accounts.netinfo import client_ip, user_agent
@@ -21,11 +22,11 @@ from carekey.devices import describe
 logger = logging.getLogger("carekey.notify")
 
 SUBJECTS = {
-    "factor_added": "An authenticator app was added to your account",
-    "factor_removed": "An authenticator app was removed from your account",
-    "recovery_codes_generated": "New recovery codes were created for your account",
-    "recovery_code_used": "A recovery code was used to sign in to your account",
-    "mfa_reset": "Two-step verification was reset on your account",
+    "factor_added": _("An authenticator app was added to your account"),
+    "factor_removed": _("An authenticator app was removed from your account"),
+    "recovery_codes_generated": _("New recovery codes were created for your account"),
+    "recovery_code_used": _("A recovery code was used to sign in to your account"),
+    "mfa_reset": _("Two-step verification was reset on your account"),
 }
 
 
@@ -44,7 +45,7 @@ def send(kind: str, user: Any, request: HttpRequest | None = None, **context: An
     }
     text = render_to_string(f"emails/{kind}.txt", values)
     html = render_to_string(f"emails/{kind}.html", values)
-    message = EmailMultiAlternatives(SUBJECTS[kind], text, to=[user.email])
+    message = EmailMultiAlternatives(str(SUBJECTS[kind]), text, to=[user.email])
     message.attach_alternative(html, "text/html")
     try:
         message.send()

@@ -1,7 +1,7 @@
 """URL configuration: the portal pages, the JSON API and the staff admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from carekey.api import api
@@ -30,4 +30,5 @@ urlpatterns = [
     path("portal/locked", session_views.locked),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from carekey import clock
 from carekey.accounts import sessions
@@ -121,17 +122,17 @@ class AccessGateMiddleware:
             return error_response(
                 423,
                 "session_locked",
-                "The portal is locked. Unlock it first (POST /api/v1/session/unlock).",
+                _("The portal is locked. Unlock it first (POST /api/v1/session/unlock)."),
             )
         if _is_open(path, (API_SESSION,)):
             return None
         if not request.user.is_authenticated:
-            return error_response(401, "not_authenticated", "Sign in first.")
+            return error_response(401, "not_authenticated", _("Sign in first."))
         if sessions.awaits_second_factor(request.session):
             return error_response(
                 403,
                 "insufficient_aal",
-                "Enter a code from your authenticator app first (POST /api/v1/session/verify).",
+                _("Enter a code from your authenticator app first (POST /api/v1/session/verify)."),
             )
         if (
             sessions.next_level(request.session) == "aal1"
@@ -141,7 +142,9 @@ class AccessGateMiddleware:
             return error_response(
                 403,
                 "mfa_enrollment_required",
-                "Your organisation requires two-step verification. Set it up first "
-                "(POST /api/v1/mfa/factors).",
+                _(
+                    "Your organisation requires two-step verification. Set it up first "
+                    "(POST /api/v1/mfa/factors)."
+                ),
             )
         return None

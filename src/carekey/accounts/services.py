@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from carekey.accounts import sessions, throttle
 from carekey.accounts.models import User, normalize_email
 from carekey.audit.record import record
 from carekey.mfa.services import has_verified_factor
 
-GENERIC_FAILURE = "Email or password is incorrect."
+GENERIC_FAILURE = _("Email or password is incorrect.")
 
 
 class InvalidCredentials(Exception):
     def __init__(self) -> None:
-        super().__init__(GENERIC_FAILURE)
+        super().__init__(str(GENERIC_FAILURE))
 
 
 def sign_in(request: HttpRequest, email: str, password: str) -> User:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from carekey import clock
 from carekey.accounts.models import ThrottleState, normalize_email
@@ -26,7 +27,7 @@ class Throttled(Exception):
     """Refused without checking: the account is waiting out earlier failures."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many attempts. Try again in {retry_after} seconds.")
+        super().__init__(_("Too many attempts. Try again in %(n)s seconds.") % {"n": retry_after})
         self.retry_after = retry_after
 
 

@@ -6,6 +6,7 @@ import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -36,17 +37,17 @@ MFA_STATUS = {
 
 def _sentence(errors: list[dict[str, object]]) -> str:
     if not errors:
-        return "The request is not valid."
+        return _("The request is not valid.")
     first = errors[0]
     location = [str(part) for part in first.get("loc", ()) if part not in ("body", "payload")]  # type: ignore[attr-defined]
     field = ".".join(location)
     kind = str(first.get("type", ""))
-    if kind == "missing":
-        return f"The field '{field}' is required."
+    if kind == "missing" and field:
+        return _("The field '%(field)s' is required.") % {"field": field}
     if kind in {"json_invalid", "model_attributes_type", "dict_type", "model_type"} or not field:
-        return "The request body must be a JSON object."
+        return _("The request body must be a JSON object.")
     message = str(first.get("msg", "is not valid")).rstrip(".")
-    return f"The field '{field}' is not valid: {message}."
+    return _("The field '%(field)s' is not valid: %(why)s.") % {"field": field, "why": message}
 
 
 @api.exception_handler(ApiError)
@@ -71,20 +72,20 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 @api.exception_handler(AuthenticationError)
 def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(401, "not_authenticated", "Sign in first.")
+    return error_response(401, "not_authenticated", _("Sign in first."))
 
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
         # django-ninja answers 400 for a body it cannot parse as an object.
-        return error_response(422, "validation_error", "The request body must be a JSON object.")
+        return error_response(422, "validation_error", _("The request body must be a JSON object."))
     return error_response(exc.status_code, "http_error", str(exc.message))
 
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(404, "not_found", "There is nothing at this address.")
+    return error_response(404, "not_found", _("There is nothing at this address."))
 
 
 @api.exception_handler(DatabaseError)
@@ -92,6 +93,6 @@ def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("database unavailable: %s", type(exc).__name__)
         return error_response(
-            503, "service_unavailable", "The service is unavailable. Try again shortly."
+            503, "service_unavailable", _("The service is unavailable. Try again shortly.")
         )
     raise exc

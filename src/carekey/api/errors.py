@@ -21,7 +21,7 @@ class ApiError(Exception):
 def error_response(
     status: int, code: str, message: str, *, retry_after: int | None = None
 ) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    response = JsonResponse({"error": {"code": code, "message": str(message)}}, status=status)
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
     return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from carekey.accounts import services, sessions, throttle
@@ -33,7 +34,7 @@ def get_session(request: HttpRequest) -> dict[str, object]:
     """The current session; always sets the `csrftoken` cookie, signed in or not."""
     get_token(request)
     if not request.user.is_authenticated:
-        raise ApiError(401, "not_authenticated", "Sign in first.")
+        raise ApiError(401, "not_authenticated", _("Sign in first."))
     return session_body(request)
 
 
@@ -57,7 +58,7 @@ def delete_session(request: HttpRequest) -> HttpResponse:
 def signed_in_user(request: HttpRequest) -> User:
     user = request.user
     if not isinstance(user, User):
-        raise ApiError(401, "not_authenticated", "Sign in first.")
+        raise ApiError(401, "not_authenticated", _("Sign in first."))
     return user
 
 
@@ -95,6 +96,6 @@ def unlock_session(request: HttpRequest, body: UnlockIn) -> dict[str, object]:
         applock.unlock(request, user, code=body.code, password=body.password)
     except applock.SignedOutAfterFailures as exc:
         raise ApiError(
-            401, "not_authenticated", "Too many wrong attempts. You have been signed out."
+            401, "not_authenticated", _("Too many wrong attempts. You have been signed out.")
         ) from exc
     return session_body(request)

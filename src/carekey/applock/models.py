@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from carekey import clock
 
@@ -13,8 +14,8 @@ DEFAULT_MINUTES = 5
 
 class AppLockPreference(models.Model):
     class Method(models.TextChoices):
-        CODE = "code", "Authenticator code"
-        PASSWORD = "password", "Password"
+        CODE = "code", _("Authenticator code")
+        PASSWORD = "password", _("Password")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_lock"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from carekey import clock
 from carekey.accounts import session_store as keys
@@ -80,26 +81,27 @@ def lock_seconds(user: User) -> int | None:
 
 def validate(user: User, enabled: object, minutes: object, method: object) -> Preferences:
     if not isinstance(enabled, bool):
-        raise InvalidPreference("Choose whether the portal locks: true or false.")
+        raise InvalidPreference(_("Choose whether the portal locks: true or false."))
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes not in MINUTE_CHOICES:
-        raise InvalidPreference("Choose a lock delay of 1, 2, 5, 10, 15 or 30 minutes.")
+        raise InvalidPreference(_("Choose a lock delay of 1, 2, 5, 10, 15 or 30 minutes."))
     org = policy.current()
     if minutes > org.max_app_lock_minutes:
         raise InvalidPreference(
-            f"Your organisation allows a lock delay of at most {org.max_app_lock_minutes} minutes."
+            _("Your organisation allows a lock delay of at most %(n)s minutes.")
+            % {"n": org.max_app_lock_minutes}
         )
     if minutes not in minute_choices():
         raise InvalidPreference(
-            f"The lock delay must be shorter than the {settings.IDLE_TIMEOUT_MINUTES}-minute "
-            "idle sign-out."
+            _("The lock delay must be shorter than the %(n)s-minute idle sign-out.")
+            % {"n": settings.IDLE_TIMEOUT_MINUTES}
         )
     if org.require_app_lock and not enabled:
-        raise InvalidPreference("Your organisation requires app lock; it cannot be turned off.")
+        raise InvalidPreference(_("Your organisation requires app lock; it cannot be turned off."))
     if method not in ("code", "password"):
-        raise InvalidPreference("Choose how to unlock: with an authenticator code or password.")
+        raise InvalidPreference(_("Choose how to unlock: with an authenticator code or password."))
     if method == "code" and not has_verified_factor(user):
         raise InvalidPreference(
-            "Unlocking with an authenticator code needs two-step verification turned on."
+            _("Unlocking with an authenticator code needs two-step verification turned on.")
         )
     return Preferences(enabled, minutes, str(method))
 
@@ -162,9 +164,9 @@ def unlock(
         return
     method = preferences(user).unlock_method
     if method == "code" and code is None:
-        raise VerificationFailed("Enter the 6-digit code from your authenticator app.")
+        raise VerificationFailed(_("Enter the 6-digit code from your authenticator app."))
     if method == "password" and password is None:
-        raise VerificationFailed("Enter your password.")
+        raise VerificationFailed(_("Enter your password."))
     try:
         if method == "code":
             checks.prove(request, user, verified_factors(user), code=code)
@@ -189,7 +191,7 @@ def _check_password(request: HttpRequest, user: User, password: str) -> None:
         raise
     if len(password) > 1024 or not user.check_password(password):
         throttle.record_failure(key)
-        raise VerificationFailed("That password is not right.")
+        raise VerificationFailed(_("That password is not right."))
     throttle.record_success(key)
 
 

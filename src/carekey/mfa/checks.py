@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from carekey import clock
 from carekey.accounts import throttle
@@ -34,14 +35,14 @@ def normalized_code(raw: str) -> str:
     try:
         return totp.normalize_code(raw)
     except totp.InvalidCodeFormat as exc:
-        raise InvalidInput(str(exc) or InvalidInput.message) from exc
+        raise InvalidInput() from exc
 
 
 def normalized_recovery_code(raw: str) -> str:
     try:
         return recovery.normalize(raw)
     except recovery.InvalidRecoveryCode as exc:
-        raise InvalidInput(str(exc) or "Enter a recovery code like ABCD-EFGH-JKMN-PQRS.") from exc
+        raise InvalidInput(_("Enter a recovery code like ABCD-EFGH-JKMN-PQRS.")) from exc
 
 
 def _claim_step(factor: Factor, step: int, now: datetime) -> bool:
@@ -93,7 +94,7 @@ def prove(
     Bad formats check nothing and count nothing; while throttled nothing is checked.
     """
     if (code is None) == (recovery_code is None):
-        raise InvalidInput("Enter either a 6-digit code or a recovery code.")
+        raise InvalidInput(_("Enter either a 6-digit code or a recovery code."))
     wanted = normalized_code(code) if code is not None else None
     spare = normalized_recovery_code(recovery_code) if recovery_code is not None else None
     key = throttle.key_for_user(user.pk)

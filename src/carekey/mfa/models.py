@@ -8,6 +8,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from carekey import clock
 
@@ -16,8 +17,8 @@ NAME_MAX_LENGTH = 64
 
 class Factor(models.Model):
     class Status(models.TextChoices):
-        UNVERIFIED = "unverified", "Not verified"
-        VERIFIED = "verified", "Verified"
+        UNVERIFIED = "unverified", _("Not verified")
+        VERIFIED = "verified", _("Verified")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

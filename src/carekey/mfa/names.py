@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 from carekey.accounts.models import User
-from carekey.mfa.errors import InvalidInput, NameConflict, TooManyFactors
+from carekey.mfa.errors import InvalidName, NameConflict, TooManyFactors
 from carekey.mfa.models import NAME_MAX_LENGTH, Factor
 
-DEFAULT_NAME = "Authenticator app"
+DEFAULT_NAME = "Authenticator app"  # stored, so not translated
 
 
 def _has_control_characters(name: str) -> bool:
@@ -43,9 +45,9 @@ def choose_name(
     if not name:
         return _default_name(taken)
     if len(name) > NAME_MAX_LENGTH:
-        raise InvalidInput(f"Use a name of at most {NAME_MAX_LENGTH} characters.")
+        raise InvalidName(_("Use a name of at most %(n)s characters.") % {"n": NAME_MAX_LENGTH})
     if _has_control_characters(name):
-        raise InvalidInput("Use a name made of letters, numbers, spaces and punctuation.")
+        raise InvalidName(_("Use a name made of letters, numbers, spaces and punctuation."))
     if name.lower() in taken:
         raise NameConflict()
     return name

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from carekey import clock, notify
 from carekey.accounts import session_store as keys
@@ -137,7 +138,11 @@ def rename(user: User, factor: Factor, friendly_name: str) -> None:
     if name != factor.friendly_name:
         factor.friendly_name = name
         factor.updated_at = clock.now()
-        factor.save(update_fields=["friendly_name", "updated_at"])
+        try:
+            with transaction.atomic():
+                factor.save(update_fields=["friendly_name", "updated_at"])
+        except IntegrityError as exc:
+            raise NameConflict() from exc
 
 
 def verify_enrollment(
@@ -146,9 +151,12 @@ def verify_enrollment(
     """Confirm a new factor with its first code; the first one brings recovery codes."""
     factor = get_factor(user, factor_id)
     checks.normalized_code(code)
-    if friendly_name.strip():
-        rename(user, factor, friendly_name)
+    new_name = friendly_name.strip()
+    if new_name:
+        choose_name(user, new_name, max_factors=None, exclude=factor)  # refuse before checking
     checks.prove(request, user, [factor], code=code)
+    if new_name:
+        rename(user, factor, new_name)
     _mark_reauthenticated(request)
     sessions.set_level(request, "aal2")
     if factor.is_verified:
@@ -280,9 +288,9 @@ def reset_mfa(
     """
     reason = reason.strip()
     if not reason:
-        raise InvalidInput("Give a reason for resetting two-step verification.")
+        raise InvalidInput(_("Give a reason for resetting two-step verification."))
     if len(reason) > REASON_MAX_LENGTH:
-        raise InvalidInput(f"Keep the reason under {REASON_MAX_LENGTH} characters.")
+        raise InvalidInput(_("Keep the reason under %(n)s characters.") % {"n": REASON_MAX_LENGTH})
     with transaction.atomic():
         removed = Factor.objects.filter(user=patient).count()
         Factor.objects.filter(user=patient).delete()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from carekey.api.errors import error_response
 
@@ -17,16 +18,20 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         return error_response(
             403,
             "csrf_failed",
-            "The X-CSRFToken header must match the csrftoken cookie; "
-            "GET /api/v1/session sets the cookie.",
+            _(
+                "The X-CSRFToken header must match the csrftoken cookie; "
+                "GET /api/v1/session sets the cookie."
+            ),
         )
     return render(
         request,
         "carekey/error.html",
         {
-            "title": "Your form expired",
-            "message": "For your safety the form could not be sent. Go back, reload the "
-            "page and try again.",
+            "title": _("Your form expired"),
+            "message": _(
+                "For your safety the form could not be sent. Go back, reload the "
+                "page and try again."
+            ),
         },
         status=403,
     )
@@ -34,33 +39,33 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return error_response(400, "bad_request", "The request could not be read.")
+        return error_response(400, "bad_request", _("The request could not be read."))
     return render(
         request,
         "carekey/error.html",
-        {"title": "Bad request", "message": "The request could not be read."},
+        {"title": _("Bad request"), "message": _("The request could not be read.")},
         status=400,
     )
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):
-        return error_response(404, "not_found", "There is nothing at this address.")
+        return error_response(404, "not_found", _("There is nothing at this address."))
     return render(
         request,
         "carekey/error.html",
-        {"title": "Page not found", "message": "There is no page at this address."},
+        {"title": _("Page not found"), "message": _("There is no page at this address.")},
         status=404,
     )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
-        return error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_response(500, "internal_error", _("Something went wrong on our side."))
     return render(
         request,
         "carekey/error.html",
-        {"title": "Something went wrong", "message": "Something went wrong on our side."},
+        {"title": _("Something went wrong"), "message": _("Something went wrong on our side.")},
         status=500,
     )
 
@@ -69,16 +74,17 @@ def service_unavailable(request: HttpRequest) -> HttpResponse:
     response: HttpResponse
     if _is_api(request):
         response = error_response(
-            503, "service_unavailable", "The service is unavailable. Try again shortly."
+            503, "service_unavailable", _("The service is unavailable. Try again shortly.")
         )
     else:
         response = render(
             request,
             "carekey/error.html",
             {
-                "title": "Temporarily unavailable",
-                "message": "The portal is unavailable for a moment. Please try again in a "
-                "few minutes.",
+                "title": _("Temporarily unavailable"),
+                "message": _(
+                    "The portal is unavailable for a moment. Please try again in a few minutes."
+                ),
             },
             status=503,
         )

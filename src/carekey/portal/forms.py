@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class SignInForm(forms.Form):
     email = forms.CharField(
-        label="Email",
+        label=_("Email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         max_length=1024,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -23,10 +25,10 @@ class SignInForm(forms.Form):
 
 def code_field() -> forms.CharField:
     return forms.CharField(
-        label="6-digit code",
+        label=_("6-digit code"),
         max_length=1000,
         required=True,
-        error_messages={"required": "Enter the 6-digit code from your authenticator app."},
+        error_messages={"required": _("Enter the 6-digit code from your authenticator app.")},
         widget=forms.TextInput(
             attrs={
                 "inputmode": "numeric",
@@ -40,10 +42,10 @@ def code_field() -> forms.CharField:
 
 def recovery_code_field() -> forms.CharField:
     return forms.CharField(
-        label="Recovery code",
+        label=_("Recovery code"),
         max_length=1000,
         required=True,
-        error_messages={"required": "Enter one of your recovery codes."},
+        error_messages={"required": _("Enter one of your recovery codes.")},
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
         ),
@@ -60,18 +62,18 @@ class RecoveryCodeForm(forms.Form):
 
 class EnrollmentForm(forms.Form):
     friendly_name = forms.CharField(
-        label="Name",
+        label=_("Name"),
         required=False,
         max_length=1000,
-        help_text="Optional. Helps you tell your authenticator apps apart.",
+        help_text=_("Optional. Helps you tell your authenticator apps apart."),
     )
     code = code_field()
 
 
 class SavedCodesForm(forms.Form):
     saved = forms.BooleanField(
-        label="I have saved my recovery codes",
-        error_messages={"required": "Confirm that you have saved your recovery codes."},
+        label=_("I have saved my recovery codes"),
+        error_messages={"required": _("Confirm that you have saved your recovery codes.")},
     )
 
 
@@ -82,9 +84,9 @@ def second_factor_form(data: object, use_recovery: bool) -> forms.Form:
 
 
 class AppLockForm(forms.Form):
-    enabled = forms.BooleanField(label="Lock the portal when I'm away", required=False)
-    timeout_minutes = forms.TypedChoiceField(label="Lock after", coerce=int, choices=())
-    unlock_method = forms.ChoiceField(label="Unlock with", widget=forms.RadioSelect, choices=())
+    enabled = forms.BooleanField(label=_("Lock the portal when I'm away"), required=False)
+    timeout_minutes = forms.TypedChoiceField(label=_("Lock after"), coerce=int, choices=())
+    unlock_method = forms.ChoiceField(label=_("Unlock with"), widget=forms.RadioSelect, choices=())
 
     def __init__(
         self, *args: Any, minutes: list[int], mfa_on: bool, required_on: bool, **kwargs: Any
@@ -94,11 +96,13 @@ class AppLockForm(forms.Form):
             del self.fields["enabled"]  # the organisation requires app lock: no off switch
         minute_field = self.fields["timeout_minutes"]
         assert isinstance(minute_field, forms.TypedChoiceField)
-        minute_field.choices = [(m, f"{m} minute{'s' if m != 1 else ''}") for m in minutes]
-        methods = [("code", "Authenticator code")] if mfa_on else []
+        minute_field.choices = [
+            (m, ngettext("%(n)s minute", "%(n)s minutes", m) % {"n": m}) for m in minutes
+        ]
+        methods = [("code", _("Authenticator code"))] if mfa_on else []
         method_field = self.fields["unlock_method"]
         assert isinstance(method_field, forms.ChoiceField)
-        method_field.choices = [*methods, ("password", "Password")]
+        method_field.choices = [*methods, ("password", _("Password"))]
 
 
 class UnlockForm(forms.Form):
@@ -108,7 +112,7 @@ class UnlockForm(forms.Form):
             self.fields["code"] = code_field()
         else:
             self.fields["password"] = forms.CharField(
-                label="Password",
+                label=_("Password"),
                 max_length=1024,
                 strip=False,
                 widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),

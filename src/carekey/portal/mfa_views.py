@@ -14,16 +14,24 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carekey.accounts import throttle
 from carekey.accounts.models import User
 from carekey.mfa import services, totp
-from carekey.mfa.errors import FactorNotFound, MfaError, ReauthenticationRequired
+from carekey.mfa.errors import (
+    FactorNotFound,
+    InvalidName,
+    MfaError,
+    NameConflict,
+    ReauthenticationRequired,
+)
 from carekey.mfa.models import Factor
 from carekey.portal.forms import EnrollmentForm, SavedCodesForm, second_factor_form
 
 SECURITY = "/portal/security"
+CODE_FIELDS = ("code", "recovery_code", "password")
 
 
 def _patient(request: HttpRequest) -> User:
@@ -38,8 +46,11 @@ def _use_recovery(request: HttpRequest) -> bool:
 
 
 def _fail(form: forms.Form, exc: Exception) -> int:
-    """Show a service error on the form; return the HTTP status for the page."""
-    field = next(iter(form.fields))
+    """Show a service error on the form's code field; return the HTTP status for the page."""
+    about_name = isinstance(exc, NameConflict | InvalidName) and "friendly_name" in form.fields
+    field = (
+        "friendly_name" if about_name else next((f for f in CODE_FIELDS if f in form.fields), None)
+    )
     if isinstance(exc, throttle.Throttled):
         form.add_error(field, str(exc))
         return 429
@@ -74,7 +85,7 @@ def _confirm_page(
 
 def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
     """Shown once, straight from the POST: the codes are never stored in plain text."""
-    download = quote("CareKey recovery codes\n\n" + "\n".join(codes) + "\n")
+    download = quote(_("CareKey recovery codes") + "\n\n" + "\n".join(codes) + "\n")
     context = {
         "codes": codes,
         "download_href": f"data:text/plain;charset=utf-8,{download}",
@@ -89,7 +100,7 @@ def _ask_for_proof(request: HttpRequest) -> HttpResponse | None:
     if services.reauthenticated_until(request):
         return None
     use_recovery = _use_recovery(request)
-    title = "Confirm it's you"
+    title = _("Confirm it's you")
     if "code" not in request.POST and "recovery_code" not in request.POST:
         return _confirm_page(request, second_factor_form(None, use_recovery), request.path, title)
     form = second_factor_form(request.POST, use_recovery)
@@ -140,7 +151,9 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
             else:
                 if result.recovery_codes:
                     return _recovery_codes_page(request, result.recovery_codes)
-                messages.success(request, f"{result.factor.friendly_name} is verified.")
+                messages.success(
+                    request, _("%(name)s is verified.") % {"name": result.factor.friendly_name}
+                )
                 return HttpResponseRedirect(SECURITY)
     uri = totp.provisioning_uri(secret, user.email, settings.ISSUER)
     context = {
@@ -186,7 +199,7 @@ def remove_factor(request: HttpRequest, factor_id: Any) -> HttpResponse:
     if request.method == "POST":
         failed = _try_removal(request, factor, form)
         if failed is None:
-            messages.success(request, f"{factor.friendly_name} was removed.")
+            messages.success(request, _("%(name)s was removed.") % {"name": factor.friendly_name})
             return HttpResponseRedirect(SECURITY)
         status = failed
     context = {"factor": factor, "form": form, "use_recovery": use_recovery, "nav": "security"}
@@ -208,11 +221,13 @@ def generate_recovery_codes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def recovery_codes_saved(request: HttpRequest) -> HttpResponse:
     if SavedCodesForm(request.POST).is_valid():
-        messages.success(request, "Two-step verification is on.")
+        messages.success(request, _("Two-step verification is on."))
     else:
         messages.info(
             request,
-            "If you did not save your recovery codes, generate new ones below and keep "
-            "them somewhere safe.",
+            _(
+                "If you did not save your recovery codes, generate new ones below and keep "
+                "them somewhere safe."
+            ),
         )
     return HttpResponseRedirect(SECURITY)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carekey.accounts import sessions, throttle
@@ -40,7 +42,7 @@ def save_app_lock(request: HttpRequest) -> HttpResponse:
         except applock.InvalidPreference as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "App lock settings saved.")
+            messages.success(request, _("App lock settings saved."))
             return HttpResponseRedirect(SECURITY + "#app-lock-heading")
     return render_security(request, lock_form=form, status=400)
 
@@ -48,7 +50,8 @@ def save_app_lock(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out_other_devices(request: HttpRequest) -> HttpResponse:
     ended = sessions.sign_out_other_devices(request, _patient(request))
-    messages.success(request, f"Signed out {ended} other device{'s' if ended != 1 else ''}.")
+    text = ngettext("Signed out %(n)s other device.", "Signed out %(n)s other devices.", ended)
+    messages.success(request, text % {"n": ended})
     return HttpResponseRedirect(SECURITY + "#devices-heading")
 
 
@@ -80,7 +83,7 @@ def locked(request: HttpRequest) -> HttpResponse:
                     password=form.cleaned_data.get("password"),
                 )
             except applock.SignedOutAfterFailures:
-                messages.error(request, "Too many wrong attempts. You have been signed out.")
+                messages.error(request, _("Too many wrong attempts. You have been signed out."))
                 return HttpResponseRedirect(SIGNIN)
             except (MfaError, throttle.Throttled) as exc:
                 status = 429 if isinstance(exc, throttle.Throttled) else 400

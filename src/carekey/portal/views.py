@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from carekey.accounts import services, sessions, throttle
@@ -81,9 +82,9 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
 
 
 def _recovery_code_notice(request: HttpRequest, left: int) -> None:
-    text = f"You used a recovery code. You have {left} left."
+    text = _("You used a recovery code. You have %(n)s left.") % {"n": left}
     if left < 3:
-        text += " Generate new recovery codes on the Security page so you don't run out."
+        text += " " + _("Generate new recovery codes on the Security page so you don't run out.")
         messages.warning(request, text)
     else:
         messages.info(request, text)

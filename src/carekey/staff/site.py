@@ -8,15 +8,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from carekey.accounts import sessions
 from carekey.portal.navigation import SIGNIN, redirect_to
 
 
 class CareKeyAdminSite(admin.AdminSite):
-    site_header = "CareKey support desk"
-    site_title = "CareKey support desk"
-    index_title = "Patients, audit trail and policy"
+    site_header = _("CareKey support desk")
+    site_title = _("CareKey support desk")
+    index_title = _("Patients, audit trail and policy")
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
@@ -28,9 +29,11 @@ class CareKeyAdminSite(admin.AdminSite):
                 request,
                 "carekey/error.html",
                 {
-                    "title": "Staff only",
-                    "message": "The support desk is for staff accounts with two-step "
-                    "verification turned on.",
+                    "title": _("Staff only"),
+                    "message": _(
+                        "The support desk is for staff accounts with two-step "
+                        "verification turned on."
+                    ),
                 },
                 status=403,
             )

@@ -10,10 +10,12 @@
     var source = document.getElementById(button.getAttribute("data-copy"));
     var status = button.parentElement.querySelector(".copy-status");
     var text = source.textContent.replace(/\s+/g, "");
-    var done = function () { if (status) { status.textContent = "Copied"; } };
+    var done = function () {
+      if (status) { status.textContent = button.getAttribute("data-copied") || "Copied"; }
+    };
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(text).then(done, function () {
-        if (status) { status.textContent = "Copy failed. Select the key and copy it yourself."; }
+        if (status) { status.textContent = button.getAttribute("data-copy-failed") || ""; }
       });
     }
   }
