@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from carekey.api.errors import error_response
+
+logger = logging.getLogger("carekey.portal")
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -60,6 +67,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's last resort; a database that cannot be reached is a 503, not our bug."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        logger.error("database unavailable for %s", request.path)
+        return service_unavailable(request)
     if _is_api(request):
         return error_response(500, "internal_error", _("Something went wrong on our side."))
     return render(
@@ -77,15 +88,17 @@ def service_unavailable(request: HttpRequest) -> HttpResponse:
             503, "service_unavailable", _("The service is unavailable. Try again shortly.")
         )
     else:
-        response = render(
-            request,
-            "carekey/error.html",
-            {
-                "title": _("Temporarily unavailable"),
-                "message": _(
-                    "The portal is unavailable for a moment. Please try again in a few minutes."
-                ),
-            },
+        # No request context: its processors would ask the unavailable database for the user.
+        response = HttpResponse(
+            render_to_string(
+                "carekey/error.html",
+                {
+                    "title": _("Temporarily unavailable"),
+                    "message": _(
+                        "The portal is unavailable for a moment. Please try again in a few minutes."
+                    ),
+                },
+            ),
             status=503,
         )
     response["Retry-After"] = "30"

@@ -1,15 +1,12 @@
-"""Security headers on every response, and a 503 page when the database is away."""
+"""Security headers on every response, error pages included."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
 Handler = Callable[[HttpRequest], HttpResponse]
-logger = logging.getLogger("carekey.portal")
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -38,13 +35,7 @@ class SecurityHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            response = self.get_response(request)
-        except (OperationalError, InterfaceError):
-            from carekey.portal.errors import service_unavailable
-
-            logger.error("database unavailable for %s", request.path)
-            response = service_unavailable(request)
+        response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.path.startswith(("/portal/", "/api/", "/admin/")):
