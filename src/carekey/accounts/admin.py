@@ -17,6 +17,7 @@ from carekey.accounts.models import User
 from carekey.mfa.errors import MfaError
 from carekey.mfa.models import Factor, RecoveryCode
 from carekey.mfa.services import REASON_MAX_LENGTH, reset_mfa
+from carekey.staff.permissions import SupportDeskAdmin
 
 
 def _count(model: Any, **filters: Any) -> Coalesce:
@@ -95,7 +96,7 @@ def reset_mfa_action(
 
 
 @admin.register(User)
-class PatientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PatientAdmin(SupportDeskAdmin):
     list_display = ("email", "name", "verified_factors", "recovery_codes_left", "last_login")
     search_fields = ("email", "name")
     list_filter = ("is_staff", "is_active")
@@ -126,15 +127,3 @@ class PatientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             '<a href="/admin/audit/securityevent/?patient={}">Security events of this patient</a>',
             obj.pk,
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_staff)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_staff)

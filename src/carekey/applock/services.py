@@ -183,12 +183,7 @@ def unlock(
 
 
 def _check_password(request: HttpRequest, user: User, password: str) -> None:
-    key = throttle.key_for_user(user.pk)
-    try:
-        throttle.ensure_allowed(key)
-    except throttle.Throttled:
-        record("mfa.throttled", user=user, request=request)
-        raise
+    key = checks.throttle_guard(request, user)
     if len(password) > 1024 or not user.check_password(password):
         throttle.record_failure(key)
         raise VerificationFailed(_("That password is not right."))

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from carekey.accounts.models import User
 from carekey.audit.models import SecurityEvent
+from carekey.staff.permissions import SupportDeskAdmin
 
 
 class PatientFilter(admin.SimpleListFilter):
@@ -63,7 +64,9 @@ def _cell(value: str) -> str:
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SecurityEventAdmin(SupportDeskAdmin):
+    """Read-only for everyone, superusers included: the trail is evidence."""
+
     list_display = ("created_at", "type", "user", "ip", "detail")
     list_filter = (PatientFilter, "type", "created_at")
     search_fields = ("user__email",)
@@ -72,17 +75,5 @@ class SecurityEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     actions = (export_csv,)
     show_full_result_count = False
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_staff)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_staff)

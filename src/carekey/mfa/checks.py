@@ -81,6 +81,20 @@ def spend_recovery_code(user: User, normalized: str) -> bool:
     return False
 
 
+def throttle_guard(request: HttpRequest | None, user: User) -> str:
+    """Refuse unchecked (and audit it) while the account waits out earlier failures.
+
+    Returns the account's throttle key, for the caller to record the check's outcome.
+    """
+    key = throttle.key_for_user(user.pk)
+    try:
+        throttle.ensure_allowed(key)
+    except throttle.Throttled:
+        record("mfa.throttled", user=user, request=request)
+        raise
+    return key
+
+
 def prove(
     request: HttpRequest | None,
     user: User,
@@ -97,12 +111,7 @@ def prove(
         raise InvalidInput(_("Enter either a 6-digit code or a recovery code."))
     wanted = normalized_code(code) if code is not None else None
     spare = normalized_recovery_code(recovery_code) if recovery_code is not None else None
-    key = throttle.key_for_user(user.pk)
-    try:
-        throttle.ensure_allowed(key)
-    except throttle.Throttled:
-        record("mfa.throttled", user=user, request=request)
-        raise
+    key = throttle_guard(request, user)
     if wanted is not None:
         factor, replayed = accept_totp(factors, wanted)
         ok = factor is not None
