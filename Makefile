@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ run: $(STAMP)
 	$(BIN)/carekey serve
 
 test: $(TEST_STAMP)
+	scripts/install-axe.sh
 	$(BIN)/python -m pytest
+
+# Screenshots of the main states at 320 px and 1280 px, into docs/screenshots/.
+screenshots: $(TEST_STAMP)
+	scripts/install-axe.sh
+	CAREKEY_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_small_screens.py -q
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests
@@ -35,4 +41,5 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format src tests
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .cache .pytest_cache .mypy_cache .ruff_cache
+

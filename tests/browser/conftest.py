@@ -64,3 +64,13 @@ def tool(name: str) -> str:
     require(path is not None, f"{name} is missing (apt-get install {name})")
     assert path is not None
     return path
+
+
+@pytest.fixture
+def fast_password_hashing(settings: Any) -> None:
+    """Opt-in: a cheap password hasher for browser tests that sign in many times over.
+
+    Argon2 costs about half a second a hash on a small CI machine, and tests that are
+    about something else (accessibility, layout) sign a patient in once or twice each.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -123,6 +123,23 @@
 
     if (dialog) {
       dialog.addEventListener("cancel", function (event) { event.preventDefault(); });
+      // Keep Tab inside the warning: Chromium lets it leave a modal <dialog> for its toolbar.
+      dialog.addEventListener("keydown", function (event) {
+        if (event.key !== "Tab") { return; }
+        var items = Array.prototype.filter.call(
+          dialog.querySelectorAll('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])'),
+          function (el) { return !el.disabled && el.getClientRects().length > 0; });
+        if (!items.length) { return; }
+        var first = items[0];
+        var last = items[items.length - 1];
+        if (event.shiftKey && document.activeElement === first) {
+          event.preventDefault();
+          last.focus();
+        } else if (!event.shiftKey && document.activeElement === last) {
+          event.preventDefault();
+          first.focus();
+        }
+      });
     }
     if (stay) {
       stay.addEventListener("click", function () {
