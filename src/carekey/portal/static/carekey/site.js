@@ -29,13 +29,16 @@
       button.addEventListener("click", function () { window.print(); });
     });
     // Times arrive in UTC; show them in the patient's own time zone when the browser knows it.
+    var locale = document.documentElement.lang || undefined;
     document.querySelectorAll("time[datetime][data-local]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when.getTime())) {
-        el.textContent = when.toLocaleString(undefined, {
-          dateStyle: "medium", timeStyle: "short", timeZoneName: "short"
+      if (isNaN(when.getTime())) { return; }
+      try {
+        el.textContent = when.toLocaleString(locale, {
+          year: "numeric", month: "short", day: "numeric",
+          hour: "2-digit", minute: "2-digit", timeZoneName: "short"
         });
-      }
+      } catch (e) { /* keep the server's UTC text */ }
     });
     var summary = document.getElementById("error-summary");
     var heading = document.getElementById("step-heading");
