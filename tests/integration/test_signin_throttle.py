@@ -68,7 +68,7 @@ def test_wait_doubles_and_success_resets(api: ApiClient, patient) -> None:
         assert response.status_code == 429 and response["Retry-After"] == "60"
         traveller.shift(timedelta(seconds=61))
         api.sign_in(patient.email)
-        assert ThrottleState.objects.get(key=f"user:{patient.pk}").failures == 0
+        assert ThrottleState.objects.get(key=f"password:{patient.pk}").failures == 0
         assert fail(api, patient.email, 5) == [401] * 5
 
 

@@ -11,6 +11,19 @@ from django.utils.translation import gettext as _
 from carekey import clock
 from carekey.accounts import sessions
 from carekey.accounts.models import User
+from carekey.accounts.routes import (
+    API_DOCS,
+    API_PREFIX,
+    API_SESSION,
+    API_UNENROLLED,
+    API_UNLOCK,
+    API_WHILE_LOCKED,
+    PORTAL_BEFORE_SECOND_FACTOR,
+    PORTAL_OPEN,
+    PORTAL_UNENROLLED,
+    PORTAL_WHILE_LOCKED,
+    is_open,
+)
 from carekey.api.errors import error_response
 from carekey.applock import services as applock
 from carekey.policy import models as policy
@@ -24,27 +37,9 @@ from carekey.portal.navigation import (
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
-API_PREFIX = "/api/v1/"
-API_DOCS = ("/api/v1/openapi.json", "/api/v1/docs")
-# The /session calls check for themselves; a locked session keeps only these three.
-API_SESSION = "/api/v1/session"
-API_WHILE_LOCKED = {("GET", "/api/v1/session"), ("DELETE", "/api/v1/session")}
-API_UNLOCK = ("POST", "/api/v1/session/unlock")
-PORTAL_OPEN = ("/portal/signin",)
-# What a password-only session of a patient with a verified factor may still reach.
-PORTAL_BEFORE_SECOND_FACTOR = ("/portal/signout",)
-PORTAL_WHILE_LOCKED = ("/portal/signout", "/portal/locked")
-# Under "Require MFA for all patients", what a patient without a factor may reach.
-PORTAL_UNENROLLED = ("/portal/security", "/portal/signout", "/portal/locked")
-API_UNENROLLED = ("/api/v1/mfa",)
-
 
 def enrollment_required() -> bool:
     return policy.current().require_mfa
-
-
-def _is_open(path: str, prefixes: tuple[str, ...]) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 class SessionLifetimeMiddleware:
@@ -85,7 +80,7 @@ class AccessGateMiddleware:
         path = request.path
         if path.startswith(API_PREFIX):
             return self._gate_api(request, path)
-        if path.startswith(("/portal/", "/admin/")) and not _is_open(path, PORTAL_OPEN):
+        if path.startswith(("/portal/", "/admin/")) and not is_open(path, PORTAL_OPEN):
             return self._gate_page(request, path)
         return None
 
@@ -93,12 +88,12 @@ class AccessGateMiddleware:
         if not request.user.is_authenticated:
             return signin_redirect(request)
         if sessions.awaits_second_factor(request.session):
-            if _is_open(path, PORTAL_BEFORE_SECOND_FACTOR):
+            if is_open(path, PORTAL_BEFORE_SECOND_FACTOR):
                 return None
             return redirect_with_next(VERIFY, request)
-        if applock.is_locked(request) and not _is_open(path, PORTAL_WHILE_LOCKED):
+        if applock.is_locked(request) and not is_open(path, PORTAL_WHILE_LOCKED):
             return redirect_with_next(LOCKED, request)
-        if sessions.next_level(request.session) == "aal2" or _is_open(path, PORTAL_UNENROLLED):
+        if sessions.next_level(request.session) == "aal2" or is_open(path, PORTAL_UNENROLLED):
             return None
         if path.startswith("/admin/") and request.user.is_staff:
             return redirect_with_next(SECURITY, request)  # staff enroll before the admin
@@ -114,7 +109,7 @@ class AccessGateMiddleware:
             rejected = check_csrf(request)
             if rejected is not None:
                 return rejected
-        if _is_open(path, API_DOCS):
+        if is_open(path, API_DOCS):
             return None
         call = (str(request.method), path.rstrip("/") or path)
         locked = request.user.is_authenticated and applock.is_locked(request)
@@ -124,7 +119,7 @@ class AccessGateMiddleware:
                 "session_locked",
                 _("The portal is locked. Unlock it first (POST /api/v1/session/unlock)."),
             )
-        if _is_open(path, (API_SESSION,)):
+        if is_open(path, (API_SESSION,)):
             return None
         if not request.user.is_authenticated:
             return error_response(401, "not_authenticated", _("Sign in first."))
@@ -136,7 +131,7 @@ class AccessGateMiddleware:
             )
         if (
             sessions.next_level(request.session) == "aal1"
-            and not _is_open(path, API_UNENROLLED)
+            and not is_open(path, API_UNENROLLED)
             and enrollment_required()
         ):
             return error_response(

@@ -94,9 +94,10 @@ class PortalSession(AbstractBaseSession):
 class ThrottleState(models.Model):
     """Consecutive failures of one account, shared by every process through the database.
 
-    Keyed by account ("user:<id>") so codes, recovery codes, unlocks and passwords share one
-    count; unknown emails get a key of their own ("email:<address>") and the same treatment,
-    so the throttle never tells whether an account exists.
+    Keyed by account: "user:<id>" counts codes, recovery codes, unlocks and wrong
+    passwords, "password:<id>" counts passwords alone; unknown emails get a key of their
+    own ("email:<address>") and the same treatment, so the throttle never tells whether an
+    account exists.
     """
 
     key = models.CharField(max_length=300, primary_key=True)

@@ -22,12 +22,16 @@ class InvalidCredentials(Exception):
 def sign_in(request: HttpRequest, email: str, password: str) -> User:
     """Check a password under the per-account throttle and start a fresh session.
 
+    Passwords have a count of their own, which a correct password resets; a wrong one
+    also counts against the account's shared code count, which only a correct code
+    resets, so signing in again never buys fresh code guesses.
+
     Unknown emails are throttled under a key of their own, so a stranger learns nothing
     from the answers about which accounts exist.
     """
     address = normalize_email(email)
     known = User.objects.filter(email=address).first()
-    key = throttle.key_for_user(known.pk) if known else throttle.key_for_unknown_email(address)
+    key = throttle.key_for_password(known.pk) if known else throttle.key_for_unknown_email(address)
     try:
         throttle.ensure_allowed(key)
     except throttle.Throttled:
@@ -36,6 +40,8 @@ def sign_in(request: HttpRequest, email: str, password: str) -> User:
     user = authenticate(request, email=address, password=password)
     if not isinstance(user, User):
         throttle.record_failure(key)
+        if known:  # a wrong password also counts against the account's codes
+            throttle.record_failure(throttle.key_for_user(known.pk))
         record("signin.failed", user=known, request=request, reason="invalid_credentials")
         raise InvalidCredentials()
     throttle.record_success(key)

@@ -7,19 +7,19 @@ import logging
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from carekey.accounts.throttle import Throttled
 from carekey.api.applock import router as applock_router
 from carekey.api.errors import ApiError, error_response, from_api_error
 from carekey.api.mfa import router as mfa_router
+from carekey.api.openapi import CareKeyApi
 from carekey.api.session import router as session_router
 from carekey.mfa.errors import MfaError
 
 logger = logging.getLogger("carekey.api")
 
-api = NinjaAPI(
+api = CareKeyApi(
     title="CareKey API",
     version="1",
     description="Sessions, MFA factors, recovery codes and app lock for patient portals.",

@@ -35,7 +35,8 @@ class SessionOut(Schema):
 class SignInIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=1, max_length=254)
+    # PostgreSQL text cannot hold NUL: refuse it here as bad input, not as a server error.
+    email: str = Field(min_length=1, max_length=254, pattern=r"^[^\x00]*$")
     password: str = Field(min_length=1, max_length=1024)
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from django.core.cache import cache
 from django.db import models
+from redis.exceptions import RedisError
 
 from carekey.applock.models import MINUTE_CHOICES
 
@@ -37,7 +41,7 @@ class SecurityPolicy(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         self.pk = 1  # one row, whatever the form says
         super().save(*args, **kwargs)  # type: ignore[arg-type]
-        cache.delete(CACHE_KEY)
+        _quietly(cache.delete, CACHE_KEY)
 
 
 CACHE_KEY = "carekey:security-policy"
@@ -45,11 +49,27 @@ CACHE_KEY = "carekey:security-policy"
 CACHE_SECONDS = 5
 
 
+logger = logging.getLogger(__name__)
+
+
+def _quietly(operation: Any, *args: Any) -> Any:
+    """Run one cache call; an unreachable cache is a slower answer, never an error.
+
+    The cache holds no security state (the database does), so losing Redis costs only
+    the queries it saved.
+    """
+    try:
+        return operation(*args)
+    except (RedisError, OSError) as error:
+        logger.warning("cache unavailable, reading the policy from the database: %s", error)
+        return None
+
+
 def current() -> SecurityPolicy:
     """The policy in force; an unsaved default row when staff never edited it."""
-    cached = cache.get(CACHE_KEY)
+    cached = _quietly(cache.get, CACHE_KEY)
     if isinstance(cached, SecurityPolicy):
         return cached
     policy = SecurityPolicy.objects.filter(pk=1).first() or SecurityPolicy(pk=1)
-    cache.set(CACHE_KEY, policy, CACHE_SECONDS)
+    _quietly(cache.set, CACHE_KEY, policy, CACHE_SECONDS)
     return policy

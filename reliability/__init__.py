@@ -1,0 +1,1 @@
+"""`make reliability`: CareKey under attack and failure (issue #8), in docs/reliability.md."""
