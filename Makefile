@@ -32,14 +32,39 @@ screenshots: $(TEST_STAMP)
 	CAREKEY_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_small_screens.py -q
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
-	$(BIN)/mypy src tests
+	$(BIN)/ruff check src tests reliability bench
+	$(BIN)/ruff format --check src tests reliability bench
+	$(BIN)/mypy src tests reliability
+	MYPYPATH=bench $(BIN)/mypy bench
 
 format: $(TEST_STAMP)
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests reliability bench
+	$(BIN)/ruff format src tests reliability bench
 
 clean:
 	rm -rf $(VENV) var .cache .pytest_cache .mypy_cache .ruff_cache
 
+# Benchmarks (issue #9): `carekey serve` on PostgreSQL (127.0.0.1:5432) driven by wrk,
+# at 1 000 and 1 000 000 patients; writes bench/RESULTS.md. About 20 minutes on 2 cores.
+.PHONY: bench
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/run.py
+
+# Reliability (issue #8): the attack matrix, OpenAPI fuzzing at 200 examples per operation
+# and state, two servers over one PostgreSQL, outages, crashes, and 60 s of load from 50
+# simulated patients against 4 workers; writes docs/reliability.md. PostgreSQL must answer
+# on 127.0.0.1:5432. RELIABILITY_DATABASE_URL= (empty) runs the in-process part on SQLite.
+RELIABILITY_OUT := var/reliability
+RELIABILITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/carekey_reliability
+
+.PHONY: reliability
+reliability: $(TEST_STAMP)
+	rm -rf $(RELIABILITY_OUT) && mkdir -p $(RELIABILITY_OUT)
+	DATABASE_URL=$(RELIABILITY_DATABASE_URL) CAREKEY_RELIABILITY_FULL=1 \
+	  CAREKEY_RELIABILITY_OUT=$(RELIABILITY_OUT) $(BIN)/python -m pytest tests/reliability \
+	  -p no:cacheprovider -q; echo $$? > $(RELIABILITY_OUT)/pytest.rc
+	$(BIN)/python -m reliability.load --patients 50 --seconds 60 --workers 4 \
+	  --out $(RELIABILITY_OUT)/load.json; echo $$? > $(RELIABILITY_OUT)/load.rc
+	$(BIN)/python -m reliability.report --results $(RELIABILITY_OUT) --out docs/reliability.md

@@ -20,6 +20,8 @@ ENV = os.environ.get("CAREKEY_ENV", "development").strip().lower()
 if ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"CAREKEY_ENV must be 'development' or 'production', not {ENV!r}.")
 PRODUCTION = ENV == "production"
+# The benchmark floor route (carekey/benchfloor.py, bench/): never in production.
+BENCH_FLOOR = os.environ.get("CAREKEY_BENCH_FLOOR", "") == "1" and not PRODUCTION
 DATA_DIR = Path(os.environ.get("CAREKEY_DATA_DIR", "./var")).resolve()
 
 
@@ -143,6 +145,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A vanished database host must fail fast into the 503 page, not hang the worker
+    # until gunicorn kills it (the libpq default waits for ever).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", _env_int("CAREKEY_DB_CONNECT_TIMEOUT", 5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -215,7 +223,12 @@ EMAIL_USE_TLS = os.environ.get("CAREKEY_SMTP_STARTTLS", "") == "1"
 _redis_url = os.environ.get("REDIS_URL", "").strip()
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis_url}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis_url,
+            # The cache is optional: an unreachable Redis must cost a second, not a worker.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if _redis_url
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

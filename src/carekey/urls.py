@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from carekey import benchfloor
 from carekey.api import api
 from carekey.portal import mfa_views, session_views, views
 
@@ -32,3 +33,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+urlpatterns += benchfloor.urlpatterns()

@@ -44,3 +44,21 @@ class SessionStore(DBStore):
         instance.created_at = _as_datetime(data.get(CREATED))
         instance.last_active_at = _as_datetime(data.get(LAST_ACTIVE))
         return instance
+
+    def delete(self, session_key: str | None = None) -> None:
+        """One DELETE, where Django's engine first SELECTs the row it is about to delete.
+
+        Every sign-in, second step, unlock and security change rotates the id and so
+        deletes the old row: one round trip fewer on each.
+        """
+        key = session_key if session_key is not None else self.session_key
+        if key is None:
+            return
+        self.model.objects.filter(session_key=key).delete()
+
+    def cycle_key_leaving_old_row(self) -> None:
+        """cycle_key without deleting the old row, for a caller that deletes it at once
+        (with the patient's other sessions) in one statement."""
+        data = dict(self.items())
+        self.create()
+        self.update(data)

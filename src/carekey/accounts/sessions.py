@@ -89,6 +89,20 @@ def revoke_others(user: Any, current_key: str | None) -> int:
     return deleted
 
 
+def rotate_and_revoke_others(request: HttpRequest, user: Any) -> int:
+    """A new session id, and every other session of `user` (the old id among them) ended.
+
+    Django's cycle_key deletes the old row on its own; here the one DELETE that signs the
+    other devices out takes it too.
+    """
+    session = request.session
+    if isinstance(session, keys.SessionStore):
+        session.cycle_key_leaving_old_row()
+    else:
+        session.cycle_key()
+    return revoke_others(user, session.session_key)
+
+
 def revoke_all(user: Any) -> int:
     deleted, _ = PortalSession.objects.filter(user=user).delete()
     return deleted

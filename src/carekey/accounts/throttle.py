@@ -9,10 +9,9 @@ holds however requests are spread.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from carekey import clock
@@ -40,7 +39,18 @@ def wait_after(failures: int) -> int:
 
 
 def key_for_user(user_id: int) -> str:
+    """The account's count of failed codes, recovery codes and unlocks."""
     return f"user:{user_id}"
+
+
+def key_for_password(user_id: int) -> str:
+    """The account's count of failed passwords, which gates the password step.
+
+    Wrong passwords count here and in the code count; a correct password resets only
+    this one, or whoever knows the password would earn five fresh code guesses with
+    every sign-in.
+    """
+    return f"password:{user_id}"
 
 
 def key_for_unknown_email(email: str) -> str:
@@ -57,18 +67,34 @@ def ensure_allowed(key: str) -> None:
         raise Throttled(max(1, math.ceil((blocked_until - now).total_seconds())))
 
 
+_COUNT_FAILURE_SQL = (
+    'INSERT INTO "accounts_throttlestate" ("key", "failures", "blocked_until", "updated_at") '
+    "VALUES (%s, 1, NULL, %s) "
+    'ON CONFLICT ("key") DO UPDATE SET "failures" = "accounts_throttlestate"."failures" + 1, '
+    '"updated_at" = excluded."updated_at" RETURNING "failures"'
+)
+
+
+def _count_failure(key: str, now: datetime) -> int:
+    """Add one failure in one statement (an upsert), returning the new count.
+
+    One round trip instead of a get-or-create, an update and a read: this runs on every
+    wrong code. The ORM has no increment-on-conflict, so it is plain SQL that SQLite
+    (3.35+) and PostgreSQL both speak.
+    """
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_FAILURE_SQL, [key, at])
+        (failures,) = cursor.fetchone()
+    return int(failures)
+
+
 def record_failure(key: str) -> int:
     """Count one failure atomically; return the wait it imposes (0 if none)."""
     now = clock.now()
-    with transaction.atomic():
-        ThrottleState.objects.get_or_create(key=key)
-        ThrottleState.objects.filter(key=key).update(failures=F("failures") + 1, updated_at=now)
-        failures = ThrottleState.objects.values_list("failures", flat=True).get(key=key)
-        wait = wait_after(failures)
-        if wait:
-            ThrottleState.objects.filter(key=key).update(
-                blocked_until=now + timedelta(seconds=wait)
-            )
+    wait = wait_after(_count_failure(key, now))  # the upsert is atomic on its own
+    if wait:
+        ThrottleState.objects.filter(key=key).update(blocked_until=now + timedelta(seconds=wait))
     return wait
 
 

@@ -44,8 +44,7 @@ def factor_body(factor: Factor) -> dict[str, Any]:
 
 @router.get("/mfa/factors", response={200: FactorListOut})
 def list_factors(request: HttpRequest) -> dict[str, Any]:
-    services.purge_expired_enrollments(patient(request))
-    factors = Factor.objects.filter(user=patient(request))
+    factors = services.live_factors(patient(request))
     return {"factors": [factor_body(f) for f in factors]}
 
 

@@ -17,7 +17,7 @@ from carekey import clock
 from carekey.accounts import session_store as keys
 from carekey.accounts import throttle
 from carekey.accounts.models import User
-from carekey.applock.models import DEFAULT_MINUTES, MINUTE_CHOICES, AppLockPreference
+from carekey.applock.models import MINUTE_CHOICES, AppLockPreference
 from carekey.audit.record import record
 from carekey.mfa import checks
 from carekey.mfa.errors import VerificationFailed
@@ -44,13 +44,27 @@ class Preferences:
     unlock_method: str
 
 
+_ROW_MEMO = "_carekey_app_lock_row"
+
+
+def _stored(user: User) -> AppLockPreference:
+    """The patient's row (or the defaults), read once per request.
+
+    The gate, the layout's timer and the security page all ask; the user object lives for
+    one request, so remembering the row on it spares two identical queries per page.
+    """
+    row = getattr(user, _ROW_MEMO, None)
+    if row is None:
+        row = AppLockPreference.objects.filter(user=user).first() or AppLockPreference(user=user)
+        setattr(user, _ROW_MEMO, row)
+    return row
+
+
 def preferences(user: User, *, mfa_on: bool | None = None) -> Preferences:
     """The stored choice within the organisation's policy; "code" falls back to "password"
     once no factor is left."""
     org = policy.current()
-    row = AppLockPreference.objects.filter(user=user).first()
-    if row is None:
-        row = AppLockPreference(user=user)
+    row = _stored(user)
     method = row.unlock_method
     if method == "code" and not (has_verified_factor(user) if mfa_on is None else mfa_on):
         method = "password"
@@ -68,12 +82,8 @@ def minute_choices() -> list[int]:
 
 def lock_seconds(user: User) -> int | None:
     """How long this patient's sessions may sit idle before they lock; None if never."""
-    row = (
-        AppLockPreference.objects.filter(user=user)
-        .values_list("enabled", "timeout_minutes")
-        .first()
-    )
-    enabled, minutes = row if row is not None else (False, DEFAULT_MINUTES)
+    row = _stored(user)
+    enabled, minutes = row.enabled, row.timeout_minutes
     if not enabled and not policy.current().require_app_lock:
         return None
     return min(minutes, max(minute_choices())) * 60
@@ -110,7 +120,7 @@ def update(
     request: HttpRequest, user: User, enabled: object, minutes: object, method: object
 ) -> Preferences:
     chosen = validate(user, enabled, minutes, method)
-    AppLockPreference.objects.update_or_create(
+    row, _created = AppLockPreference.objects.update_or_create(
         user=user,
         defaults={
             "enabled": chosen.enabled,
@@ -119,6 +129,7 @@ def update(
             "updated_at": clock.now(),
         },
     )
+    setattr(user, _ROW_MEMO, row)
     record(
         "app_lock.updated",
         user=user,

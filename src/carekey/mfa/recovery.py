@@ -22,10 +22,12 @@ _MAX_RAW_LENGTH = 64
 _ALPHABET_SET = frozenset(ALPHABET)
 
 # Argon2id at deliberately low cost. A slow hash protects low-entropy passwords; these
-# codes are ~79 random bits, so even a cheap hash cannot be brute-forced, while the salt
-# keeps equal codes from hashing alike and the memory-hard function still resists GPUs.
-# Cheap matters here: sign-in checks a code against up to ten stored hashes.
-_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+# codes are ~79 random bits, so no hash speed makes them guessable (2**79 trials), while
+# the salt keeps equal codes from hashing alike. Cheap matters here: a first factor hashes
+# ten fresh codes and sign-in checks a code against up to ten stored hashes. At 256 KiB a
+# hash takes ~0.2 ms on the benchmark machine (8 MiB took ~5 ms, bench/RESULTS.md).
+# Hashes stored under earlier parameters still verify: Argon2 records them in the hash.
+_HASHER = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
 
 
 class InvalidRecoveryCode(ValueError):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -69,6 +70,16 @@ def purge_expired_enrollments(user: User | None = None) -> int:
     return deleted
 
 
+def live_factors(user: User) -> list[Factor]:
+    """The patient's factors, less abandoned enrollments, in one read.
+
+    Expired enrollments are hidden here and deleted by the next enroll or `carekey purge`,
+    so that listing (the hottest call) never writes.
+    """
+    fresh = Q(status=Factor.Status.VERIFIED) | Q(created_at__gte=clock.now() - UNVERIFIED_LIFETIME)
+    return list(Factor.objects.filter(fresh, user=user))
+
+
 def get_factor(user: User, factor_id: object) -> Factor:
     """The patient's own live factor; anything else is "not found", never "forbidden"."""
     try:
@@ -99,9 +110,8 @@ def require_reauthentication(request: HttpRequest) -> None:
 
 
 def _after_security_change(request: HttpRequest, user: User) -> None:
-    """New session id, every other session of the patient signed out."""
-    request.session.cycle_key()
-    sessions.revoke_others(user, request.session.session_key)
+    """New session id, every other session of the patient signed out (the old id too)."""
+    sessions.rotate_and_revoke_others(request, user)
 
 
 def enroll(request: HttpRequest, user: User, friendly_name: str | None = None) -> Enrollment:
@@ -162,10 +172,15 @@ def verify_enrollment(
     if factor.is_verified:
         return Verified(factor, None)
     first = not has_verified_factor(user)
+    codes, hashes = _new_recovery_codes() if first else (None, [])
     factor.status = Factor.Status.VERIFIED
-    factor.save(update_fields=["status"])
+    if codes is None:
+        factor.save(update_fields=["status"])
+    else:
+        with transaction.atomic():  # a crash must never leave a first factor without codes
+            factor.save(update_fields=["status"])
+            _store_recovery_codes(user, hashes)
     request.session.pop(keys.ENROLLING, None)
-    codes = _replace_recovery_codes(user) if first else None
     _after_security_change(request, user)
     record("mfa.factor.verified", user=user, request=request, factor_id=str(factor.pk))
     notify.send("factor_added", user, request, factor_name=factor.friendly_name)
@@ -247,12 +262,22 @@ def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
     notify.send("factor_removed", user, request, factor_name=name, mfa_on=mfa_on)
 
 
-def _replace_recovery_codes(user: User) -> list[str]:
+def _new_recovery_codes() -> tuple[list[str], list[str]]:
+    """Fresh codes and their hashes, hashed before any transaction opens (hashing is slow)."""
     codes = recovery.generate_codes()
-    hashes = [recovery.hash_code(recovery.normalize(code)) for code in codes]
-    with transaction.atomic():
-        RecoveryCode.objects.filter(user=user).delete()
-        RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=h) for h in hashes)
+    return codes, [recovery.hash_code(recovery.normalize(code)) for code in codes]
+
+
+def _store_recovery_codes(user: User, hashes: list[str]) -> None:
+    """Void the old set and store the new one; call it inside a transaction."""
+    RecoveryCode.objects.filter(user=user).delete()
+    RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=h) for h in hashes)
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    codes, hashes = _new_recovery_codes()
+    with transaction.atomic():  # all or nothing: never a patient left without codes
+        _store_recovery_codes(user, hashes)
     return codes
 
 

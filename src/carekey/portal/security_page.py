@@ -11,7 +11,6 @@ from carekey.applock import services as applock
 from carekey.audit.activity import describe, recent_events
 from carekey.devices import describe as describe_device
 from carekey.mfa import services as mfa_services
-from carekey.mfa.models import Factor
 from carekey.policy import models as policy
 from carekey.portal.forms import AppLockForm
 
@@ -38,8 +37,7 @@ def render_security(
 ) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    mfa_services.purge_expired_enrollments(user)
-    factors = list(Factor.objects.filter(user=user))
+    factors = mfa_services.live_factors(user)
     mfa_on = any(f.is_verified for f in factors)
     current = request.session.session_key
     devices = [
