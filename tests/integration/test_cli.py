@@ -111,3 +111,28 @@ def test_production_refuses_to_start_without_its_keys(tmp_path, missing: str) ->
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and missing in lines[0] and "refuses to start" in lines[0]
+
+
+PRODUCTION_PROBE = """
+from django.test import Client
+r = Client().get("/portal/signin", secure=True, HTTP_HOST="portal.example.org")
+print("status", r.status_code)
+print("hsts", r.get("Strict-Transport-Security"))
+print("csrf-cookie-secure", bool(r.cookies["csrftoken"]["secure"]))
+plain = Client().get("/portal/signin", HTTP_HOST="portal.example.org")
+print("plain", plain.status_code, plain.get("Location"))
+"""
+
+
+def test_production_sends_hsts_secure_cookies_and_redirects_to_https(tmp_path) -> None:
+    """Through `carekey shell`, which also shows Django's commands pass through `carekey`."""
+    env = production_env(tmp_path)
+    assert run_cli("migrate", env=env).returncode == 0
+    result = run_cli("shell", "-c", PRODUCTION_PROBE, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "status " in result.stdout, result.stdout + result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.strip().splitlines() if " " in line)
+    assert lines["status"] == "200"
+    assert lines["hsts"] == "max-age=31536000; includeSubDomains; preload"
+    assert lines["csrf-cookie-secure"] == "True"
+    assert lines["plain"] == "301 https://portal.example.org/portal/signin"

@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from carekey.accounts.models import PortalSession
+from carekey.audit.models import SecurityEvent
 from carekey.mfa.models import Factor, RecoveryCode
 from tests.conftest import ApiClient
 from tests.integration.test_api_session import assert_error
@@ -111,6 +112,15 @@ def test_removing_the_last_verified_factor_voids_recovery_codes(signed_in_api) -
     assert not Factor.objects.exists()
     assert not RecoveryCode.objects.exists()
     assert signed_in_api.get("/mfa/recovery-codes").json() == {"remaining": 0}
+
+
+def test_removal_is_audited_with_the_factor_id(signed_in_api) -> None:
+    first = enroll_and_verify(signed_in_api)
+    enroll_and_verify(signed_in_api, "Tablet")
+    assert signed_in_api.delete(f"/mfa/factors/{first.factor_id}").status_code == 204
+    removed = SecurityEvent.objects.get(type="mfa.factor.removed")
+    assert removed.detail["factor_id"] == str(first.factor_id)
+    assert removed.user is not None and removed.user.email == "ana@example.org"
 
 
 def test_removing_one_of_two_keeps_recovery_codes(signed_in_api) -> None:

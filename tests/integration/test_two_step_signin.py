@@ -156,6 +156,23 @@ def test_recovery_code_works_once(mfa_patient, patient) -> None:
 
 
 @pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda c: c.lower(),
+        lambda c: c.replace("-", ""),
+        lambda c: c.replace("-", " "),
+        lambda c: "  " + c.lower().replace("-", " - ") + " ",
+    ],
+    ids=["lower case", "no hyphens", "spaces for hyphens", "spaces around, lower case"],
+)
+def test_recovery_code_is_accepted_however_it_is_typed(mfa_patient, patient, spelling) -> None:
+    api = ApiClient()
+    api.sign_in(patient.email)
+    typed = spelling(mfa_patient.recovery_codes[0])
+    assert api.post("/session/verify", {"recovery_code": typed}).json()["aal"] == "aal2"
+
+
+@pytest.mark.parametrize(
     "bad", ["", "ABCD", "0000-0000-0000-0000", "x" * 999, "ÄBCD-EFGH-JKMN-PQRS"]
 )
 def test_malformed_recovery_codes_get_a_clear_message(mfa_patient, patient, bad: str) -> None:

@@ -93,6 +93,9 @@ def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("database unavailable: %s", type(exc).__name__)
         return error_response(
-            503, "service_unavailable", _("The service is unavailable. Try again shortly.")
+            503,
+            "service_unavailable",
+            _("The service is unavailable. Try again shortly."),
+            retry_after=30,  # as the 503 page says; clients back off instead of hammering
         )
     raise exc
