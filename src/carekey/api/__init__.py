@@ -46,8 +46,36 @@ def _sentence(errors: list[dict[str, object]]) -> str:
         return _("The field '%(field)s' is required.") % {"field": field}
     if kind in {"json_invalid", "model_attributes_type", "dict_type", "model_type"} or not field:
         return _("The request body must be a JSON object.")
-    message = str(first.get("msg", "is not valid")).rstrip(".")
-    return _("The field '%(field)s' is not valid: %(why)s.") % {"field": field, "why": message}
+    return _field_sentence(field, kind, first.get("ctx"))
+
+
+def _field_sentence(field: str, kind: str, ctx: object) -> str:
+    """Our own words for each kind of validation error, never the library's English."""
+    limits = ctx if isinstance(ctx, dict) else {}
+    names = {"field": field}
+    if kind in {"int_type", "int_parsing", "int_from_float"}:
+        return _("The field '%(field)s' must be a whole number.") % names
+    if kind in {"bool_type", "bool_parsing"}:
+        return _("The field '%(field)s' must be true or false.") % names
+    if kind == "string_type":
+        return _("The field '%(field)s' must be text.") % names
+    if kind == "string_too_long" and "max_length" in limits:
+        return _("The field '%(field)s' must be at most %(n)s characters long.") % {
+            **names,
+            "n": limits["max_length"],
+        }
+    if kind == "string_too_short":
+        return _("The field '%(field)s' must not be empty.") % names
+    if kind == "extra_forbidden":
+        return _("The field '%(field)s' is not accepted here.") % names
+    if kind == "literal_error" and "expected" in limits:
+        return _("The field '%(field)s' must be one of: %(choices)s.") % {
+            **names,
+            "choices": limits["expected"],
+        }
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        return _("The field '%(field)s' is out of range.") % names
+    return _("The field '%(field)s' is not valid.") % names
 
 
 @api.exception_handler(ApiError)
