@@ -20,11 +20,12 @@ from django.test import Client
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
+from carekey.accounts import session_store as session_keys
 from carekey.accounts import throttle
 from carekey.accounts.models import ThrottleState, User
-from carekey.mfa.models import Factor
+from carekey.mfa.models import Factor, RecoveryCode
 from carekey.mfa.recovery import ALPHABET
-from tests.conftest import ApiClient
+from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import code_now, enroll, enroll_and_verify
 
 pytestmark = pytest.mark.django_db
@@ -493,3 +494,49 @@ def test_page_remove_verified_factor_with_any_code(
     if response.status_code != 302:
         assert_page_with_errors(response, "Remove Authenticator app?")
         assert Factor.objects.filter(user=patient, status="verified").count() == 1
+
+
+@FUZZ
+@given(
+    value=FIELD_TEXT,
+    field=st.sampled_from(["code", "recovery_code"]),
+    route=st.sampled_from(["/portal/security/factors", "/portal/security/recovery-codes"]),
+)
+def test_page_confirm_its_you_with_any_code(
+    page_verified: tuple[Client, str], patient: User, value: str, field: str, route: str
+) -> None:
+    """The "Confirm it's you" step before a second factor or new recovery codes."""
+    client, _ = page_verified
+    fresh_throttle()
+    session = client.session
+    session.pop(session_keys.REAUTH_UNTIL, None)  # the verify step's 5 minutes are over
+    session.save()
+    query = "?method=recovery" if field == "recovery_code" else ""
+    response = client.post(route + query, {field: value})
+    assert response.status_code < 500
+    event(f"status {response.status_code}")
+    assert response.status_code in {302, 200, 400, 403, 429}, response.status_code
+    if response.status_code in {400, 403, 429}:
+        assert_page_with_errors(response, "Confirm it")
+    assert RecoveryCode.objects.filter(user=patient).count() == 10
+
+
+@FUZZ
+@given(value=FIELD_TEXT, field=st.sampled_from(["code", "recovery_code"]))
+def test_page_sign_in_verify_step_with_any_code(
+    page_verified: tuple[Client, str], patient: User, value: str, field: str
+) -> None:
+    """The second step of sign-in, in a fresh session that still owes a code."""
+    fresh_throttle()
+    client = Client()
+    assert (
+        client.post("/portal/signin", {"email": patient.email, "password": PASSWORD}).status_code
+        == 302
+    )
+    query = "?method=recovery" if field == "recovery_code" else ""
+    response = client.post("/portal/signin/verify" + query, {field: value})
+    assert response.status_code < 500
+    event(f"status {response.status_code}")
+    assert response.status_code in {302, 400, 429}, response.status_code
+    if response.status_code != 302:
+        assert_page_with_errors(response, "Enter ")
