@@ -119,7 +119,7 @@ def test_reset_mfa_asks_for_a_reason_first(staff_api, patient) -> None:
     assert not SecurityEvent.objects.filter(type="staff.mfa_reset").exists()
 
 
-@pytest.mark.parametrize("how", ["admin", "cli"])
+@pytest.mark.parametrize("how", ["admin", "cli", "cli --staff"])
 def test_reset_removes_factors_and_codes_and_ends_every_session(
     how: str, staff_api, staff, patient
 ) -> None:
@@ -133,7 +133,8 @@ def test_reset_removes_factors_and_codes_and_ends_every_session(
         assert "was reset for 1 patient" in reset_via_admin(staff_api, patient, reason)
     else:
         out = io.StringIO()
-        call_command("resetmfa", patient.email, "--reason", reason, stdout=out)
+        who = ["--staff", staff.email] if how == "cli --staff" else []
+        call_command("resetmfa", patient.email, "--reason", reason, *who, stdout=out)
         assert "1 factor(s) removed" in out.getvalue()
     assert not Factor.objects.filter(user=patient).exists()
     assert not RecoveryCode.objects.filter(user=patient).exists()
@@ -143,7 +144,11 @@ def test_reset_removes_factors_and_codes_and_ends_every_session(
         assert client.client.get("/portal/")["Location"].startswith("/portal/signin")
     event = SecurityEvent.objects.get(type="staff.mfa_reset", user=patient)
     assert event.detail["reason"] == reason
-    if how == "admin":
+    if how == "cli":
+        assert event.detail["staff_email"].startswith(
+            "carekey resetmfa (command line, operating-system user "
+        )
+    if how in ("admin", "cli --staff"):
         assert event.detail["staff_email"] == staff.email
         assert event.detail["staff_id"] == staff.pk
     assert [m.to for m in mail.outbox] == [[patient.email]]
@@ -153,6 +158,8 @@ def test_reset_removes_factors_and_codes_and_ends_every_session(
 def test_resetmfa_needs_a_known_email_and_a_reason(patient) -> None:
     with pytest.raises(CommandError, match="No patient"):
         call_command("resetmfa", "nobody@example.org", "--reason", "x")
+    with pytest.raises(CommandError, match="No active staff member"):
+        call_command("resetmfa", patient.email, "--reason", "x", "--staff", patient.email)
     with pytest.raises(CommandError, match="reason"):
         call_command("resetmfa", patient.email, "--reason", "   ")
 

@@ -7,6 +7,8 @@ session id, other sessions signed out, an email, audit events).
 
 from __future__ import annotations
 
+import getpass
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -300,6 +302,15 @@ def remaining_recovery_codes(user: User) -> int:
 REASON_MAX_LENGTH = 500
 
 
+def _command_line_operator() -> str:
+    """Who ran `carekey resetmfa` without --staff: the best the audit trail can say."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        user = f"uid {os.getuid()}"
+    return f"carekey resetmfa (command line, operating-system user {user})"
+
+
 def reset_mfa(
     patient: User,
     reason: str,
@@ -326,7 +337,7 @@ def reset_mfa(
         user=patient,
         request=request,
         staff_id=staff.pk if staff is not None else None,
-        staff_email=staff.email if staff is not None else "carekey resetmfa (command line)",
+        staff_email=staff.email if staff is not None else _command_line_operator(),
         reason=reason,
         factors_removed=removed,
     )

@@ -17,14 +17,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email")
         parser.add_argument("--reason", required=True, help="why; recorded in the audit trail")
+        parser.add_argument(
+            "--staff",
+            metavar="EMAIL",
+            help="the staff member doing the reset; recorded in the audit trail "
+            "(without it, the event names the command line and the operating-system user)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         email = normalize_email(options["email"])
         patient = User.objects.filter(email=email).first()
         if patient is None:
             raise CommandError(f"No patient has the email {email}.")
+        staff = None
+        if options["staff"]:
+            staff_email = normalize_email(options["staff"])
+            staff = User.objects.filter(email=staff_email, is_staff=True, is_active=True).first()
+            if staff is None:
+                raise CommandError(f"No active staff member has the email {staff_email}.")
         try:
-            removed = reset_mfa(patient, options["reason"])
+            removed = reset_mfa(patient, options["reason"], staff=staff)
         except MfaError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
