@@ -7,8 +7,6 @@ session id, other sessions signed out, an email, audit events).
 
 from __future__ import annotations
 
-import getpass
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -302,25 +300,18 @@ def remaining_recovery_codes(user: User) -> int:
 REASON_MAX_LENGTH = 500
 
 
-def _command_line_operator() -> str:
-    """Who ran `carekey resetmfa` without --staff: the best the audit trail can say."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (some containers)
-        user = f"uid {os.getuid()}"
-    return f"carekey resetmfa (command line, operating-system user {user})"
-
-
 def reset_mfa(
     patient: User,
     reason: str,
     *,
     staff: User | None = None,
+    operator: str = "",
     request: HttpRequest | None = None,
 ) -> int:
     """Support desk for a lost phone: factors and recovery codes gone, every session ended.
 
-    Returns how many factors were removed. The audit event names who did it and why.
+    Returns how many factors were removed. The audit event names who did it (the staff
+    member, else what the caller can say about the operator) and why.
     """
     reason = reason.strip()
     if not reason:
@@ -337,7 +328,7 @@ def reset_mfa(
         user=patient,
         request=request,
         staff_id=staff.pk if staff is not None else None,
-        staff_email=staff.email if staff is not None else _command_line_operator(),
+        staff_email=staff.email if staff is not None else operator or "unknown",
         reason=reason,
         factors_removed=removed,
     )

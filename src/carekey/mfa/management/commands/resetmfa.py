@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -36,10 +38,19 @@ class Command(BaseCommand):
             if staff is None:
                 raise CommandError(f"No active staff member has the email {staff_email}.")
         try:
-            removed = reset_mfa(patient, options["reason"], staff=staff)
+            removed = reset_mfa(patient, options["reason"], staff=staff, operator=_operator())
         except MfaError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(
             f"Reset two-step verification for {email}: {removed} factor(s) removed, "
             "every session signed out, notification sent."
         )
+
+
+def _operator() -> str:
+    """Who ran the command without --staff: the best the audit trail can say."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (some containers)
+        user = f"uid {os.getuid()}"
+    return f"carekey resetmfa (command line, operating-system user {user})"
