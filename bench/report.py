@@ -355,11 +355,11 @@ def profiles_section(report: dict[str, Any]) -> list[str]:
     micro = report.get("micro") or {}
     if micro:
         lines += [
-            "### Before and after, for the slow parts the profiles point at",
+            "### Before and after, for the slow parts the first profiles pointed at",
             "",
-            "Product code is not changed by the benchmark; these time the slow piece as it "
-            "is and as it would be with the change suggested to the lead (same process, "
-            "median).",
+            "Each piece as it was before the fixes (rebuilt in bench/dbtool.py) and as the "
+            "product does it now, timed in the same process (median). The whole-call before "
+            "and after is in bench/BEFORE-AFTER.md.",
             "",
             "| piece | median ms | min ms |",
             "|---|---|---|",

@@ -1,0 +1,90 @@
+"""Write bench/BEFORE-AFTER.md from two `make bench` reports of the same machine.
+
+    python bench/compare.py BEFORE/report.json AFTER/report.json bench/BEFORE-AFTER.md
+
+"Before" is a run of an earlier commit (with the floor routed, nothing else changed);
+"after" is the run behind bench/RESULTS.md. Only the 1 000-patient figures are compared.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def median_of(rounds: list[dict[str, float]], key: str) -> float:
+    return statistics.median(r[key] for r in rounds)
+
+
+def call_rows(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    lines = [
+        "| call | target | cost ratio before | cost ratio after | app CPU ms before | "
+        "app CPU ms after | queries before | queries after |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    b, a = before["datasets"]["1k"], after["datasets"]["1k"]
+    for call in after["calls"]:
+        name = call["name"]
+        if name not in b["runs"]:
+            continue
+        target = f"≤ {call['target']:.1f}x" if call.get("target") else "floor"
+        cost = (
+            (
+                f"{median_of(b['ratios'][name], 'cost'):.2f}x",
+                f"{median_of(a['ratios'][name], 'cost'):.2f}x",
+            )
+            if name in a["ratios"]
+            else ("1", "1")
+        )
+        cpu = (
+            statistics.median(r["app_cpu_ms"] for r in b["runs"][name]),
+            statistics.median(r["app_cpu_ms"] for r in a["runs"][name]),
+        )
+        queries = (
+            b.get("queries", {}).get(name, {}).get("queries", "?"),
+            a.get("queries", {}).get(name, {}).get("queries", "?"),
+        )
+        lines.append(
+            f"| {call['label']} | {target} | {cost[0]} | {cost[1]} | {cpu[0]:.1f} | "
+            f"{cpu[1]:.1f} | {queries[0]} | {queries[1]} |"
+        )
+    return lines
+
+
+def main(before_path: str, after_path: str, out_path: str) -> None:
+    before = json.loads(Path(before_path).read_text())
+    after = json.loads(Path(after_path).read_text())
+    mb, ma = before["machine"], after["machine"]
+    lines = [
+        "# Benchmarks before and after the fixes",
+        "",
+        "Written by `bench/compare.py` from two `make bench` runs on the same machine, one "
+        "after the other; do not edit by hand. Cost ratio = floor req/s ÷ call req/s "
+        "(median of the rounds); app CPU = gunicorn workers' CPU per request; queries = "
+        "statements per call, BEGIN/COMMIT/SAVEPOINT included. 1 000 patients.",
+        "",
+        "| | before | after |",
+        "|---|---|---|",
+        f"| commit | `{mb['commit']}` (floor route added, nothing else) | `{ma['commit']}` |",
+        f"| date | {mb['date']} | {ma['date']} |",
+        f"| CPU | {mb['cpu']} | {ma['cpu']} |",
+        f"| rounds | {before['config']['rounds']} | {after['config']['rounds']} |",
+        "",
+        *call_rows(before, after),
+        "",
+        "What changed: recovery codes hashed with Argon2id at 256 KiB instead of 8 MiB (the "
+        "codes carry 79 random bits); a fixed QR mask; one upsert per failed check instead of "
+        "a transaction of four statements; the app-lock row read once per request instead "
+        "of up to three times; listing factors no longer deletes expired enrollments; "
+        "session rotation deletes the old row together with the other devices; no "
+        "transaction where one statement is atomic on its own.",
+        "",
+    ]
+    Path(out_path).write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
