@@ -33,18 +33,18 @@ def sign_in(request: HttpRequest, email: str, password: str) -> User:
     known = User.objects.filter(email=address).first()
     key = throttle.key_for_password(known.pk) if known else throttle.key_for_unknown_email(address)
     try:
-        throttle.ensure_allowed(key)
+        attempt = throttle.begin(key)
     except throttle.Throttled:
         record("signin.failed", user=known, request=request, reason="throttled")
         raise
     user = authenticate(request, email=address, password=password)
     if not isinstance(user, User):
-        throttle.record_failure(key)
+        attempt.failed()
         if known:  # a wrong password also counts against the account's codes
             throttle.record_failure(throttle.key_for_user(known.pk))
         record("signin.failed", user=known, request=request, reason="invalid_credentials")
         raise InvalidCredentials()
-    throttle.record_success(key)
+    attempt.succeeded()
     login(request, user)
     sessions.start(request, next_level="aal2" if has_verified_factor(user) else "aal1")
     record("signin.succeeded", user=user, request=request)

@@ -48,13 +48,14 @@ class SessionStore(DBStore):
     def delete(self, session_key: str | None = None) -> None:
         """One DELETE, where Django's engine first SELECTs the row it is about to delete.
 
-        Every sign-in, second step, unlock and security change rotates the id and so
-        deletes the old row: one round trip fewer on each.
+        Every sign-in, second step and unlock rotates the id and so deletes the old row.
+        Deleting through an instance (nothing depends on a session row) is one statement
+        with no transaction around it; a queryset delete would add BEGIN and COMMIT.
         """
         key = session_key if session_key is not None else self.session_key
         if key is None:
             return
-        self.model.objects.filter(session_key=key).delete()
+        self.model(session_key=key).delete()
 
     def cycle_key_leaving_old_row(self) -> None:
         """cycle_key without deleting the old row, for a caller that deletes it at once

@@ -9,6 +9,7 @@ holds however requests are spread.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -57,14 +58,39 @@ def key_for_unknown_email(email: str) -> str:
     return f"email:{normalize_email(email)[:254]}"
 
 
-def ensure_allowed(key: str) -> None:
-    """Raise Throttled while the key is waiting; cheap enough to call before every check."""
-    blocked_until = (
-        ThrottleState.objects.filter(key=key).values_list("blocked_until", flat=True).first()
-    )
+@dataclass(frozen=True)
+class Attempt:
+    """One check under the throttle, begun by `begin`; record its outcome on it."""
+
+    key: str
+    failures_before: int
+
+    def failed(self) -> int:
+        return record_failure(self.key)
+
+    def succeeded(self) -> None:
+        """Reset the count, skipping the write when there was none to reset.
+
+        A failure recorded by a concurrent request after `begin` then survives this
+        success: stricter, never looser, than resetting.
+        """
+        if self.failures_before:
+            record_success(self.key)
+
+
+def begin(key: str) -> Attempt:
+    """Raise Throttled while the key is waiting; else start an attempt. One read."""
+    row = ThrottleState.objects.filter(key=key).values_list("blocked_until", "failures").first()
+    blocked_until, failures = row if row is not None else (None, 0)
     now = clock.now()
     if blocked_until is not None and blocked_until > now:
         raise Throttled(max(1, math.ceil((blocked_until - now).total_seconds())))
+    return Attempt(key, failures)
+
+
+def ensure_allowed(key: str) -> None:
+    """Raise Throttled while the key is waiting."""
+    begin(key)
 
 
 _COUNT_FAILURE_SQL = (

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from carekey import clock
 from carekey.accounts import session_store as keys
-from carekey.accounts import throttle
 from carekey.accounts.models import User
 from carekey.applock.models import MINUTE_CHOICES, AppLockPreference
 from carekey.audit.record import record
@@ -194,11 +193,11 @@ def unlock(
 
 
 def _check_password(request: HttpRequest, user: User, password: str) -> None:
-    key = checks.throttle_guard(request, user)
+    attempt = checks.throttle_guard(request, user)
     if len(password) > 1024 or not user.check_password(password):
-        throttle.record_failure(key)
+        attempt.failed()
         raise VerificationFailed(_("That password is not right."))
-    throttle.record_success(key)
+    attempt.succeeded()
 
 
 def _count_failure(request: HttpRequest, user: User) -> None:

@@ -81,18 +81,16 @@ def spend_recovery_code(user: User, normalized: str) -> bool:
     return False
 
 
-def throttle_guard(request: HttpRequest | None, user: User) -> str:
+def throttle_guard(request: HttpRequest | None, user: User) -> throttle.Attempt:
     """Refuse unchecked (and audit it) while the account waits out earlier failures.
 
-    Returns the account's throttle key, for the caller to record the check's outcome.
+    Returns the attempt, for the caller to record the check's outcome on.
     """
-    key = throttle.key_for_user(user.pk)
     try:
-        throttle.ensure_allowed(key)
+        return throttle.begin(throttle.key_for_user(user.pk))
     except throttle.Throttled:
         record("mfa.throttled", user=user, request=request)
         raise
-    return key
 
 
 def prove(
@@ -111,7 +109,7 @@ def prove(
         raise InvalidInput(_("Enter either a 6-digit code or a recovery code."))
     wanted = normalized_code(code) if code is not None else None
     spare = normalized_recovery_code(recovery_code) if recovery_code is not None else None
-    key = throttle_guard(request, user)
+    attempt = throttle_guard(request, user)
     if wanted is not None:
         factor, replayed = accept_totp(factors, wanted)
         ok = factor is not None
@@ -119,7 +117,7 @@ def prove(
         factor, replayed = None, False
         ok = spare is not None and spend_recovery_code(user, spare)
     if not ok:
-        throttle.record_failure(key)
+        attempt.failed()
         method = "totp" if wanted is not None else "recovery_code"
         record(
             "mfa.code.replayed" if replayed else "mfa.challenge.failed",
@@ -128,5 +126,5 @@ def prove(
             method=method,
         )
         raise VerificationFailed()
-    throttle.record_success(key)
+    attempt.succeeded()
     return Proof(factor=factor, used_recovery_code=spare is not None)

@@ -118,15 +118,16 @@ def enroll(request: HttpRequest, user: User, friendly_name: str | None = None) -
     """Start a TOTP factor; a second one needs a fresh code (reauthentication)."""
     if has_verified_factor(user):
         require_reauthentication(request)
-    purge_expired_enrollments(user)
     secret = totp.generate_secret()
+    sealed = vault.seal(secret)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
+        purge_expired_enrollments(user)  # under the lock: the cap counts live factors only
         name = choose_name(user, friendly_name, max_factors=MAX_FACTORS)
         try:
             with transaction.atomic():
                 factor = Factor.objects.create(
-                    user=user, friendly_name=name, secret_ciphertext=vault.seal(secret)
+                    user=user, friendly_name=name, secret_ciphertext=sealed
                 )
         except IntegrityError as exc:
             raise NameConflict() from exc
