@@ -33,6 +33,7 @@ PARTS = {
     "test_openapi_declares": "OpenAPI document declares the gate's statuses",
     "test_two_servers": "Two servers over one PostgreSQL",
     "test_outage": "Database outage",
+    "test_cache_outage": "Redis (cache) outage",
     "test_crash": "Crash (SIGKILL) mid-write",
     "test_sqlite_concurrency": "SQLite under concurrency",
     **ATTACKS,
