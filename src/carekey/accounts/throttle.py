@@ -88,11 +88,6 @@ def begin(key: str) -> Attempt:
     return Attempt(key, failures)
 
 
-def ensure_allowed(key: str) -> None:
-    """Raise Throttled while the key is waiting."""
-    begin(key)
-
-
 _COUNT_FAILURE_SQL = (
     'INSERT INTO "accounts_throttlestate" ("key", "failures", "blocked_until", "updated_at") '
     "VALUES (%s, 1, NULL, %s) "
