@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from carekey.accounts.models import User
+from tests.mfa_helpers import enroll_and_verify
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -111,3 +112,22 @@ def signed_in_page(page_client: Client, patient: User) -> Client:
     response = page_client.post("/portal/signin", {"email": patient.email, "password": PASSWORD})
     assert response.status_code == 302
     return page_client
+
+
+@pytest.fixture
+def staff(make_patient: Callable[..., User]) -> User:
+    user = make_patient("desk@clinic.example", name="Dana Desk")
+    user.is_staff = True
+    user.is_superuser = True
+    user.save()
+    assert isinstance(user, User)
+    return user
+
+
+@pytest.fixture
+def staff_api(staff: User) -> ApiClient:
+    """A staff session at aal2: password and a TOTP code."""
+    api = ApiClient()
+    api.sign_in(staff.email)
+    enroll_and_verify(api)
+    return api

@@ -27,25 +27,6 @@ ADMIN_PAGES = [
 ]
 
 
-@pytest.fixture
-def staff(make_patient) -> User:
-    user = make_patient("desk@clinic.example", name="Dana Desk")
-    user.is_staff = True
-    user.is_superuser = True
-    user.save()
-    assert isinstance(user, User)
-    return user
-
-
-@pytest.fixture
-def staff_api(staff) -> ApiClient:
-    """A staff session at aal2: password and a TOTP code."""
-    api = ApiClient()
-    api.sign_in(staff.email)
-    enroll_and_verify(api)
-    return api
-
-
 def test_password_only_staff_sees_no_admin_page_until_totp(staff) -> None:
     api = ApiClient()
     api.sign_in(staff.email)

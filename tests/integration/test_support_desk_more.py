@@ -41,25 +41,6 @@ ADMIN_PAGES = [
 
 
 @pytest.fixture
-def staff(make_patient) -> User:
-    user = make_patient("desk@clinic.example", name="Dana Desk")
-    user.is_staff = True
-    user.is_superuser = True
-    user.save()
-    assert isinstance(user, User)
-    return user
-
-
-@pytest.fixture
-def staff_api(staff: User) -> ApiClient:
-    """A staff session at aal2: password and a TOTP code."""
-    api = ApiClient()
-    api.sign_in(staff.email)
-    enroll_and_verify(api)
-    return api
-
-
-@pytest.fixture
 def policy() -> Iterator[SecurityPolicy]:
     cache.clear()
     row = SecurityPolicy.objects.create(pk=1)
@@ -253,6 +234,19 @@ SMTP_ENV = {
 }
 
 
+def print_mail_settings(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Load the settings in a fresh interpreter with exactly `env` and print the mail ones."""
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_MAIL_SETTINGS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def mail_settings(tmp_path: Path, extra: dict[str, str]) -> dict[str, object]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAREKEY_", "DJANGO_"))}
     env.pop("DATABASE_URL", None)
@@ -263,15 +257,7 @@ def mail_settings(tmp_path: Path, extra: dict[str, str]) -> dict[str, object]:
             **extra,
         }
     )
-    result = subprocess.run(
-        [sys.executable, "-c", PRINT_MAIL_SETTINGS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = print_mail_settings(env)
     assert result.returncode == 0, result.stderr[-2000:]
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert isinstance(values, dict)
@@ -321,14 +307,6 @@ def test_production_without_its_keys_refuses_to_start_even_with_smtp_set(
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREKEY_")}
     env.update({"DJANGO_SETTINGS_MODULE": "carekey.settings", "CAREKEY_ENV": "production"})
     env.update({"CAREKEY_DATA_DIR": str(tmp_path), **SMTP_ENV})
-    result = subprocess.run(
-        [sys.executable, "-c", PRINT_MAIL_SETTINGS],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = print_mail_settings(env)
     assert result.returncode != 0
     assert "CAREKEY_SECRET_KEY" in result.stderr and "CAREKEY_ENCRYPTION_KEYS" in result.stderr

@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from carekey.accounts.throttle import Throttled
 from carekey.api.applock import router as applock_router
-from carekey.api.errors import ApiError, error_response, from_api_error
+from carekey.api.errors import ApiError, error_response, from_api_error, service_unavailable
 from carekey.api.mfa import router as mfa_router
 from carekey.api.openapi import CareKeyApi
 from carekey.api.session import router as session_router
@@ -120,10 +120,5 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     if isinstance(exc, OperationalError | InterfaceError):
         logger.error("database unavailable: %s", type(exc).__name__)
-        return error_response(
-            503,
-            "service_unavailable",
-            _("The service is unavailable. Try again shortly."),
-            retry_after=30,  # as the 503 page says; clients back off instead of hammering
-        )
+        return service_unavailable()
     raise exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 
 
 class ApiError(Exception):
@@ -29,3 +30,13 @@ def error_response(
 
 def from_api_error(exc: ApiError) -> JsonResponse:
     return error_response(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
+
+
+def service_unavailable() -> JsonResponse:
+    """The database cannot be reached: 503, and when to try again (as the 503 page says)."""
+    return error_response(
+        503,
+        "service_unavailable",
+        _("The service is unavailable. Try again shortly."),
+        retry_after=30,
+    )

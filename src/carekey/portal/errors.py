@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from carekey.api.errors import error_response
+from carekey.api.errors import service_unavailable as api_service_unavailable
 
 logger = logging.getLogger("carekey.portal")
 
@@ -82,24 +83,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
-    response: HttpResponse
     if _is_api(request):
-        response = error_response(
-            503, "service_unavailable", _("The service is unavailable. Try again shortly.")
-        )
-    else:
-        # No request context: its processors would ask the unavailable database for the user.
-        response = HttpResponse(
-            render_to_string(
-                "carekey/error.html",
-                {
-                    "title": _("Temporarily unavailable"),
-                    "message": _(
-                        "The portal is unavailable for a moment. Please try again in a few minutes."
-                    ),
-                },
-            ),
-            status=503,
-        )
+        return api_service_unavailable()
+    # No request context: its processors would ask the unavailable database for the user.
+    response = HttpResponse(
+        render_to_string(
+            "carekey/error.html",
+            {
+                "title": _("Temporarily unavailable"),
+                "message": _(
+                    "The portal is unavailable for a moment. Please try again in a few minutes."
+                ),
+            },
+        ),
+        status=503,
+    )
     response["Retry-After"] = "30"
     return response
