@@ -77,7 +77,7 @@ class AccessGateMiddleware:
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        path = request.path
+        path = request.path_info  # what Django routes on; never a client-set prefix
         if path.startswith(API_PREFIX):
             return self._gate_api(request, path)
         if path.startswith(("/portal/", "/admin/")) and not is_open(path, PORTAL_OPEN):

@@ -10,6 +10,6 @@ from carekey.applock import services as applock
 
 def app_lock(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
-    if not isinstance(user, User) or not request.path.startswith("/portal/"):
+    if not isinstance(user, User) or not request.path_info.startswith("/portal/"):
         return {}
     return {"app_lock_seconds": applock.lock_seconds(user)}

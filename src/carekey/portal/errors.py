@@ -18,7 +18,7 @@ logger = logging.getLogger("carekey.portal")
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path_info.startswith("/api/")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -70,7 +70,7 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's last resort; a database that cannot be reached is a 503, not our bug."""
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
-        logger.error("database unavailable for %s", request.path)
+        logger.error("database unavailable for %s", request.path_info)
         return service_unavailable(request)
     if _is_api(request):
         return error_response(500, "internal_error", _("Something went wrong on our side."))

@@ -38,6 +38,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.path.startswith(("/portal/", "/api/", "/admin/")):
+        if request.path_info.startswith(("/portal/", "/api/", "/admin/")):
             response.setdefault("Cache-Control", "no-store")
         return response

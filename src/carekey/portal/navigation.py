@@ -32,7 +32,7 @@ def redirect_to(target: str, next_path: str) -> HttpResponseRedirect:
 
 
 def redirect_with_next(target: str, request: HttpRequest) -> HttpResponseRedirect:
-    return redirect_to(target, request.get_full_path())
+    return redirect_to(target, request.get_full_path_info())
 
 
 def signin_redirect(request: HttpRequest) -> HttpResponseRedirect:

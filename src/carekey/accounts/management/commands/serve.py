@@ -49,6 +49,8 @@ class Command(BaseCommand):
             str(options["timeout"]),
             "--access-logfile",
             "-",
+            # Never map SCRIPT_NAME or PATH_INFO from request headers, whoever the peer is.
+            "--forwarder-headers=",
         ]
         os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
 
