@@ -110,6 +110,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "carekey.urls"
+# CareKey is served at the root. A SCRIPT_NAME sent by a client (gunicorn maps the header
+# from "trusted" peers) must never move what the access gate sees away from what Django
+# routes; a mount prefix would come from configuration, not from a request.
+FORCE_SCRIPT_NAME = ""
 WSGI_APPLICATION = "carekey.wsgi.application"
 
 TEMPLATES = [
