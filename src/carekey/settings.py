@@ -8,6 +8,7 @@ every session and every stored secret.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,10 @@ PRODUCTION = ENV == "production"
 # The benchmark floor route (carekey/benchfloor.py, bench/): never in production.
 BENCH_FLOOR = os.environ.get("CAREKEY_BENCH_FLOOR", "") == "1" and not PRODUCTION
 DATA_DIR = Path(os.environ.get("CAREKEY_DATA_DIR", "./var")).resolve()
+# Every entry point (cli, wsgi, pytest) imports these settings before anything writes to
+# the data dir, so from here on what this process creates (the SQLite database, its -wal
+# and -shm files, development keys) is readable by this user only, not by every local one.
+os.umask(0o077)
 
 
 def _env_list(name: str) -> list[str]:
@@ -40,6 +45,28 @@ def _env_int(name: str, default: int) -> int:
     if value <= 0:
         raise ImproperlyConfigured(f"{name} must be greater than zero.")
     return value
+
+
+def _make_private_dir(path: Path) -> None:
+    """Create the data dir 0700, or close one we own that others can read.
+
+    The umask covers what this process creates; this covers what was there before: a dir
+    made 0755 and files made 0644 by an older CareKey or by hand. Group and other bits are
+    removed from the dir and from the files directly in it. A dir owned by another user is
+    left as its owner set it (it is theirs to lay out, and we could not change it anyway).
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.stat()
+    if info.st_uid != os.geteuid():
+        return
+    if info.st_mode & 0o077:
+        path.chmod(stat.S_IMODE(info.st_mode) & 0o700)
+    for entry in os.scandir(path):
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        entry_info = entry.stat(follow_symlinks=False)
+        if entry_info.st_uid == info.st_uid and entry_info.st_mode & 0o077:
+            os.chmod(entry.path, stat.S_IMODE(entry_info.st_mode) & 0o700)
 
 
 if PRODUCTION:
@@ -60,7 +87,10 @@ if PRODUCTION:
         raise ImproperlyConfigured(f"CAREKEY_ENCRYPTION_KEYS: {exc}") from None
     ALLOWED_HOSTS = _env_list("CAREKEY_ALLOWED_HOSTS")
     DEBUG = False
+    if not os.environ.get("DATABASE_URL", "").strip():
+        _make_private_dir(DATA_DIR)  # the default SQLite database lives there
 else:
+    _make_private_dir(DATA_DIR)
     # Development keys live in the data dir (mode 0600): restarts keep sessions and secrets.
     SECRET_KEY = os.environ.get("CAREKEY_SECRET_KEY", "").strip() or load_or_create_key_file(
         DATA_DIR / "secret_key"
