@@ -188,7 +188,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+# Argon2id at OWASP's profile (accounts/hashers.py). It also verifies hashes made with
+# Django's default parameters and rehashes them at the next sign-in. Django's own
+# Argon2PasswordHasher is deliberately not listed after it: both are named "argon2" and
+# Django verifies with the last hasher of a name, which would take every verification
+# (the 100 MiB ones above all) out from under the concurrency cap.
+PASSWORD_HASHERS = ["carekey.accounts.hashers.OwaspArgon2PasswordHasher"]
+# Argon2 runs at once per process (19 MiB each); further sign-ins wait their turn.
+MAX_CONCURRENT_HASHES = _env_int("CAREKEY_MAX_CONCURRENT_HASHES", 2)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
