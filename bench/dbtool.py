@@ -704,7 +704,7 @@ def micro(repeat: int) -> dict[str, Any]:
 
 def _throttle_micro(repeat: int) -> dict[str, Any]:
     """A failed check's count: before (get_or_create, update, read back, in a transaction)
-    and now (throttle.record_failure: one upsert)."""
+    and now (throttle.reserve: one conditional upsert that counts before the check)."""
     from django.db import transaction
     from django.db.models import F
 
@@ -720,7 +720,7 @@ def _throttle_micro(repeat: int) -> dict[str, Any]:
         ThrottleState.objects.filter(key=key + ":b").update(failures=0, blocked_until=None)
 
     def now() -> None:
-        throttle.record_failure(key)
+        throttle.reserve(key).failed()
         ThrottleState.objects.filter(key=key).update(failures=0, blocked_until=None)
 
     try:
@@ -728,7 +728,7 @@ def _throttle_micro(repeat: int) -> dict[str, Any]:
             "a failed check's count + reset, before: four statements in a transaction": _timed(
                 before, repeat
             ),
-            "a failed check's count + reset, now: one upsert (throttle.record_failure)": _timed(
+            "a failed check's count + reset, now: one upsert (throttle.reserve)": _timed(
                 now, repeat
             ),
         }

@@ -27,6 +27,7 @@ SUBJECTS = {
     "recovery_codes_generated": _("New recovery codes were created for your account"),
     "recovery_code_used": _("A recovery code was used to sign in to your account"),
     "mfa_reset": _("Two-step verification was reset on your account"),
+    "codes_stopped": _("Codes from your authenticator app were turned off"),
 }
 
 

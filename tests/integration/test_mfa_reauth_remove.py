@@ -158,7 +158,9 @@ def test_security_change_rotates_session_signs_out_others_and_emails(patient, ac
     assert len(mail.outbox) == 1
 
 
-def test_failures_are_throttled_across_codes_recovery_codes_and_sign_in(patient) -> None:
+def test_failures_are_throttled_across_codes_recovery_codes_and_unlocks(patient) -> None:
+    """Codes, recovery codes and code checks of every kind share one count; wrong
+    passwords from elsewhere are not in it (issue 12: they could lock a patient out)."""
     api = ApiClient()
     with time_machine.travel(timezone.now(), tick=False):
         api.sign_in(patient.email)
@@ -174,6 +176,8 @@ def test_failures_are_throttled_across_codes_recovery_codes_and_sign_in(patient)
         stranger = ApiClient()
         for _ in range(2):
             stranger.post("/session", {"email": patient.email, "password": "wrong-password"})
+        for _ in range(2):
+            assert api.post("/session/reauthenticate", {"code": bad}).status_code == 422
         factor_id, secret = enroll(api, "Second")
         assert api.post(f"/mfa/factors/{factor_id}/verify", {"code": bad}).status_code == 422
         right = api.post(f"/mfa/factors/{factor_id}/verify", {"code": code_now(secret)})

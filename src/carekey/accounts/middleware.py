@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from carekey import clock
-from carekey.accounts import sessions
+from carekey.accounts import device_cookies, sessions
 from carekey.accounts.models import User
 from carekey.accounts.routes import (
     API_DOCS,
@@ -72,7 +73,9 @@ class AccessGateMiddleware:
             now = clock.timestamp()
             if not applock.lock_if_idle(request, user, now):
                 sessions.touch(request, now)
-        return self.get_response(request)
+        response = self.get_response(request)
+        device_cookies.apply(request, response, secure=settings.SESSION_COOKIE_SECURE)
+        return response
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any

@@ -94,16 +94,21 @@ class PortalSession(AbstractBaseSession):
 class ThrottleState(models.Model):
     """Consecutive failures of one account, shared by every process through the database.
 
-    Keyed by account: "user:<id>" counts codes, recovery codes, unlocks and wrong
-    passwords, "password:<id>" counts passwords alone; unknown emails get a key of their
-    own ("email:<address>") and the same treatment, so the throttle never tells whether an
-    account exists.
+    Keys: "user:<id>" counts codes, recovery codes and code unlocks; "password:<id>"
+    wrong passwords from browsers the account does not know; "device:<nonce>" those of one
+    browser that signed in before (a device cookie); "email:<address>" unknown emails, so
+    the throttle never tells whether an account exists; "ip:<address>" sign-in attempts
+    from one address across accounts; "unlock:<id>" one locked session's unlock attempts.
+    `refused` counts refusals in the current wait window, so one audit event
+    (`refusal_event_id`) covers the whole window instead of one per refused request.
     """
 
     key = models.CharField(max_length=300, primary_key=True)
     failures = models.PositiveIntegerField(default=0)
     blocked_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=clock.now)
+    refused = models.PositiveIntegerField(default=0)
+    refusal_event_id = models.BigIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.key

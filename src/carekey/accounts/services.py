@@ -6,8 +6,10 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from carekey.accounts import sessions, throttle
+from carekey.accounts import device_cookies, sessions, throttle
 from carekey.accounts.models import User, normalize_email
+from carekey.accounts.netinfo import client_ip
+from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
 from carekey.mfa.services import has_verified_factor
 
@@ -19,36 +21,70 @@ class InvalidCredentials(Exception):
         super().__init__(str(GENERIC_FAILURE))
 
 
+def _reserve(request: HttpRequest, address: str, known: User | None) -> list[throttle.Attempt]:
+    """Reserve the check under every key it counts in, or raise Throttled (audited).
+
+    A browser with a valid device cookie for the account counts under its own nonce only:
+    failures from elsewhere never keep it out. Any other browser counts under its address
+    (across accounts) and under the account's count for unknown browsers (or the unknown
+    email's, which behaves the same so answers tell nothing about who has an account).
+    """
+    nonce = device_cookies.nonce_for(request, known.pk) if known else None
+    if nonce is not None:
+        keys = [(throttle.key_for_device(nonce), throttle.ACCOUNT)]
+    else:
+        account = throttle.key_for_password(known.pk) if known else None
+        keys = [
+            (throttle.key_for_ip(client_ip(request)), throttle.PER_IP),
+            (account or throttle.key_for_unknown_email(address), throttle.ACCOUNT),
+        ]
+    taken: list[throttle.Attempt] = []
+    try:
+        for key, limit in keys:
+            taken.append(throttle.reserve(key, limit))
+    except throttle.Throttled as refused:
+        for attempt in taken:  # nothing was checked: give back what was reserved
+            throttle.refund(attempt)
+        audit_refusal(refused, "signin.failed", user=known, request=request, reason="throttled")
+        raise
+    return taken
+
+
 def sign_in(request: HttpRequest, email: str, password: str) -> User:
-    """Check a password under the per-account throttle and start a fresh session.
+    """Check a password under the throttle and start a fresh session.
 
-    Passwords have a count of their own, which a correct password resets; a wrong one
-    also counts against the account's shared code count, which only a correct code
-    resets, so signing in again never buys fresh code guesses.
-
-    Unknown emails are throttled under a key of their own, so a stranger learns nothing
-    from the answers about which accounts exist.
+    Wrong passwords never count against the account's code count, so nobody can lock a
+    signed-in patient out of entering codes; a correct password resets only its own
+    count, so signing in again never buys fresh code guesses either.
     """
     address = normalize_email(email)
     known = User.objects.filter(email=address).first()
-    key = throttle.key_for_password(known.pk) if known else throttle.key_for_unknown_email(address)
-    try:
-        attempt = throttle.begin(key)
-    except throttle.Throttled:
-        record("signin.failed", user=known, request=request, reason="throttled")
-        raise
+    attempts = _reserve(request, address, known)
     user = authenticate(request, email=address, password=password)
     if not isinstance(user, User):
-        attempt.failed()
-        if known:  # a wrong password also counts against the account's codes
-            throttle.record_failure(throttle.key_for_user(known.pk))
+        for attempt in attempts:
+            attempt.failed()
         record("signin.failed", user=known, request=request, reason="invalid_credentials")
         raise InvalidCredentials()
-    attempt.succeeded()
-    login(request, user)
-    sessions.start(request, next_level="aal2" if has_verified_factor(user) else "aal1")
+    for attempt in attempts:
+        attempt.succeeded()
+    start_session(request, user)
+    device_cookies.remember(request, user.pk)
     record("signin.succeeded", user=user, request=request)
     return user
+
+
+def start_session(request: HttpRequest, user: User) -> None:
+    """Always a new session id and nothing carried over.
+
+    Django's login() keeps the id and data of a session that is already signed in to the
+    same account; a second sign-in must not inherit reauthentication, an enrollment in
+    progress or a lock, nor keep an id someone may have seen.
+    """
+    if request.session.get("_auth_user_id") is not None:
+        request.session.flush()
+    login(request, user)
+    sessions.start(request, next_level="aal2" if has_verified_factor(user) else "aal1")
 
 
 def sign_out(request: HttpRequest) -> None:

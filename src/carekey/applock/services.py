@@ -6,7 +6,9 @@ timer only makes the lock visible sooner.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -15,17 +17,22 @@ from django.utils.translation import gettext as _
 
 from carekey import clock
 from carekey.accounts import session_store as keys
+from carekey.accounts import throttle
 from carekey.accounts.models import User
 from carekey.applock.models import MINUTE_CHOICES, AppLockPreference
 from carekey.audit.record import record
 from carekey.mfa import checks
-from carekey.mfa.errors import VerificationFailed
+from carekey.mfa.errors import MfaError, VerificationFailed
 from carekey.mfa.services import has_verified_factor, verified_factors
 from carekey.policy import models as policy
 
 LOCKED = "ck_locked"
-UNLOCK_FAILURES = "ck_unlock_failures"
+UNLOCK_ID = "ck_unlock_id"
 MAX_UNLOCK_FAILURES = 5
+# Unlock attempts of one locked session, counted in the database (parallel requests each
+# saving their own copy of the session overwrote a count kept in session data): the
+# sixth reservation is refused and the session signed out.
+UNLOCK_ATTEMPTS = throttle.Limit(free_failures=10**6, hard_stop=MAX_UNLOCK_FAILURES)
 
 
 class InvalidPreference(ValueError):
@@ -148,7 +155,7 @@ def lock(request: HttpRequest, reason: str) -> None:
     if is_locked(request):
         return
     request.session[LOCKED] = True
-    request.session[UNLOCK_FAILURES] = 0
+    request.session[UNLOCK_ID] = secrets.token_urlsafe(16)
     record("session.locked", user=request.user, request=request, reason=reason)
 
 
@@ -169,7 +176,11 @@ def lock_if_idle(request: HttpRequest, user: User, now: float) -> bool:
 def unlock(
     request: HttpRequest, user: User, *, code: str | None = None, password: str | None = None
 ) -> None:
-    """Check a code or password (by preference) under the shared throttle; rotate the id."""
+    """Check a code or password (by preference) under the shared throttle; rotate the id.
+
+    The attempt is reserved in this lock's own count first, so however many arrive at
+    once, at most five are checked before the session is signed out.
+    """
     if not is_locked(request):
         return
     method = preferences(user).unlock_method
@@ -177,19 +188,40 @@ def unlock(
         raise VerificationFailed(_("Enter the 6-digit code from your authenticator app."))
     if method == "password" and password is None:
         raise VerificationFailed(_("Enter your password."))
+    key = f"unlock:{request.session.get(UNLOCK_ID, '')}"
+    try:
+        slot = throttle.reserve(key, UNLOCK_ATTEMPTS)
+    except throttle.Throttled:
+        _sign_out(request)
+    _check_unlock(request, user, method, code, password, slot)
+    throttle.forget(key)
+    request.session.pop(LOCKED, None)
+    request.session.pop(UNLOCK_ID, None)
+    request.session[keys.LAST_ACTIVE] = clock.timestamp()
+    request.session.cycle_key()
+    record("session.unlocked", user=user, request=request, method=method)
+
+
+def _check_unlock(
+    request: HttpRequest,
+    user: User,
+    method: str,
+    code: str | None,
+    password: str | None,
+    slot: throttle.Attempt,
+) -> None:
     try:
         if method == "code":
             checks.prove(request, user, verified_factors(user), code=code)
         else:
             _check_password(request, user, password or "")
     except VerificationFailed:
-        _count_failure(request, user)
+        if slot.failures >= MAX_UNLOCK_FAILURES:
+            _sign_out(request)
         raise
-    request.session.pop(LOCKED, None)
-    request.session.pop(UNLOCK_FAILURES, None)
-    request.session[keys.LAST_ACTIVE] = clock.timestamp()
-    request.session.cycle_key()
-    record("session.unlocked", user=user, request=request, method=method)
+    except (throttle.Throttled, MfaError):  # refused or malformed: nothing was checked
+        throttle.refund(slot)
+        raise
 
 
 def _check_password(request: HttpRequest, user: User, password: str) -> None:
@@ -200,9 +232,6 @@ def _check_password(request: HttpRequest, user: User, password: str) -> None:
     attempt.succeeded()
 
 
-def _count_failure(request: HttpRequest, user: User) -> None:
-    failures = int(request.session.get(UNLOCK_FAILURES, 0)) + 1
-    request.session[UNLOCK_FAILURES] = failures
-    if failures >= MAX_UNLOCK_FAILURES:
-        logout(request)
-        raise SignedOutAfterFailures()
+def _sign_out(request: HttpRequest) -> NoReturn:
+    logout(request)
+    raise SignedOutAfterFailures()

@@ -14,9 +14,10 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from carekey import clock
+from carekey import clock, notify
 from carekey.accounts import throttle
 from carekey.accounts.models import User
+from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
 from carekey.mfa import recovery, totp, vault
 from carekey.mfa.errors import InvalidInput, VerificationFailed
@@ -81,16 +82,26 @@ def spend_recovery_code(user: User, normalized: str) -> bool:
     return False
 
 
-def throttle_guard(request: HttpRequest | None, user: User) -> throttle.Attempt:
-    """Refuse unchecked (and audit it) while the account waits out earlier failures.
+def throttle_guard(
+    request: HttpRequest | None, user: User, limit: throttle.Limit = throttle.ACCOUNT
+) -> throttle.Attempt:
+    """Reserve one check, or refuse it unchecked (audited once per wait window).
 
     Returns the attempt, for the caller to record the check's outcome on.
     """
     try:
-        return throttle.begin(throttle.key_for_user(user.pk))
-    except throttle.Throttled:
-        record("mfa.throttled", user=user, request=request)
+        return throttle.reserve(throttle.key_for_user(user.pk), limit)
+    except throttle.Throttled as refused:
+        audit_refusal(refused, "mfa.throttled", user=user, request=request)
         raise
+
+
+def _failed(request: HttpRequest | None, user: User, attempt: throttle.Attempt) -> None:
+    """The reservation stands; the hundredth failure in a row turns codes off and says so."""
+    attempt.failed()
+    if attempt.limit.hard_stop is not None and attempt.failures == attempt.limit.hard_stop:
+        record("mfa.throttled", user=user, request=request, reason="codes_stopped")
+        notify.send("codes_stopped", user, request)
 
 
 def prove(
@@ -109,7 +120,7 @@ def prove(
         raise InvalidInput(_("Enter either a 6-digit code or a recovery code."))
     wanted = normalized_code(code) if code is not None else None
     spare = normalized_recovery_code(recovery_code) if recovery_code is not None else None
-    attempt = throttle_guard(request, user)
+    attempt = throttle_guard(request, user, throttle.CODES if wanted else throttle.ACCOUNT)
     if wanted is not None:
         factor, replayed = accept_totp(factors, wanted)
         ok = factor is not None
@@ -117,7 +128,7 @@ def prove(
         factor, replayed = None, False
         ok = spare is not None and spend_recovery_code(user, spare)
     if not ok:
-        attempt.failed()
+        _failed(request, user, attempt)
         method = "totp" if wanted is not None else "recovery_code"
         record(
             "mfa.code.replayed" if replayed else "mfa.challenge.failed",

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from carekey import clock, notify
 from carekey.accounts import session_store as keys
-from carekey.accounts import sessions
+from carekey.accounts import sessions, throttle
 from carekey.accounts.models import User
 from carekey.audit.record import record
 from carekey.mfa import checks, recovery, totp, vault
@@ -172,15 +172,7 @@ def verify_enrollment(
     sessions.set_level(request, "aal2")
     if factor.is_verified:
         return Verified(factor, None)
-    first = not has_verified_factor(user)
-    codes, hashes = _new_recovery_codes() if first else (None, [])
-    factor.status = Factor.Status.VERIFIED
-    if codes is None:
-        factor.save(update_fields=["status"])
-    else:
-        with transaction.atomic():  # a crash must never leave a first factor without codes
-            factor.save(update_fields=["status"])
-            _store_recovery_codes(user, hashes)
+    codes = _mark_verified(user, factor)
     request.session.pop(keys.ENROLLING, None)
     _after_security_change(request, user)
     record("mfa.factor.verified", user=user, request=request, factor_id=str(factor.pk))
@@ -188,6 +180,27 @@ def verify_enrollment(
     if codes is not None:
         record("recovery_codes.generated", user=user, request=request, count=len(codes))
     return Verified(factor, codes)
+
+
+def _mark_verified(user: User, factor: Factor) -> list[str] | None:
+    """Verify the factor; the patient's first verified factor brings ten recovery codes.
+
+    "First?" is decided under a lock on the patient's row, in the transaction that
+    stores the codes: two factors verified at the same instant must not both issue a set
+    (one would be shown and already void). A crash never leaves a first factor without
+    codes. Hashing is slow, so the likely set is hashed before the lock is taken.
+    """
+    fresh = _new_recovery_codes() if not has_verified_factor(user) else None
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        first = not has_verified_factor(user)
+        factor.status = Factor.Status.VERIFIED
+        factor.save(update_fields=["status"])
+        if not first:
+            return None
+        codes, hashes = fresh or _new_recovery_codes()
+        _store_recovery_codes(user, hashes)
+    return codes
 
 
 def reauthenticate(
@@ -324,6 +337,7 @@ def reset_mfa(
         Factor.objects.filter(user=patient).delete()
         RecoveryCode.objects.filter(user=patient).delete()
         sessions.revoke_all(patient)
+        throttle.forget(throttle.key_for_user(patient.pk))  # lifts the 100-failure stop
     record(
         "staff.mfa_reset",
         user=patient,

@@ -1,4 +1,4 @@
-"""`carekey purge`: expired enrollments, expired sessions, audit events past retention."""
+"""`carekey purge`: expired enrollments and sessions, old audit events, stale throttle rows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 
 from carekey import clock
+from carekey.accounts import throttle
 from carekey.accounts.models import PortalSession
 from carekey.audit.models import SecurityEvent
 from carekey.mfa.services import purge_expired_enrollments
@@ -30,7 +31,9 @@ class Command(BaseCommand):
         ).delete()
         retention = timedelta(days=settings.AUDIT_RETENTION_DAYS)
         events, _ = SecurityEvent.objects.filter(created_at__lt=now - retention).delete()
+        counts = throttle.purge_stale(now)
         self.stdout.write(
             f"Purged {factors} expired enrollment(s), {sessions} session(s), "
-            f"{events} audit event(s) older than {settings.AUDIT_RETENTION_DAYS} days."
+            f"{events} audit event(s) older than {settings.AUDIT_RETENTION_DAYS} days, "
+            f"{counts} stale throttle count(s)."
         )
