@@ -27,6 +27,7 @@ ATTACKS = {
     "test_attack_headers": "Clickjacking and CSP on every page",
     "test_attack_secrets": "Secrets absent after enrollment",
     "test_attack_throttle": "Throttling not bypassed; trusted proxies only",
+    "test_attack_script_name": "A client-sent SCRIPT_NAME moves no gate decision",
 }
 PARTS = {
     "test_fuzz_openapi": "OpenAPI fuzzing (Schemathesis)",
@@ -36,6 +37,7 @@ PARTS = {
     "test_cache_outage": "Redis (cache) outage",
     "test_crash": "Crash (SIGKILL) mid-write",
     "test_sqlite_concurrency": "SQLite under concurrency",
+    "test_throttle_concurrency": "Throttle under bursts (4 workers, PostgreSQL)",
     **ATTACKS,
 }
 
@@ -133,12 +135,17 @@ def section_servers(results: dict[str, Any]) -> list[str]:
     for name, race in figures.get("races", {}).items():
         statuses = ", ".join(f"{s}x{n}" for s, n in sorted(race["statuses"].items()))
         lines.append(f"- {name}: **{race['accepted']} accepted**; answers {statuses}")
+    for name, tallies in figures.get("throttle_bursts", {}).items():
+        rounds = "; then ".join(
+            ", ".join(f"{s}x{n}" for s, n in sorted(t.items())) for t in tallies
+        )
+        lines.append(f"- {name}: answers {rounds}")
     if figures.get("races"):
         lines += [
             "",
             "A 422 was checked and refused (the code was already used); a 429 was refused",
-            "unchecked by the account's throttle. More than five 422s means concurrent",
-            "requests were checked while the fifth failure was still being recorded.",
+            "unchecked by the account's throttle. Every check is reserved in the database",
+            "before it runs, so a burst gets at most five checked, then one per wait.",
         ]
     return [*lines, ""]
 
