@@ -266,7 +266,7 @@ def mail_settings(tmp_path: Path, extra: dict[str, str]) -> dict[str, object]:
 
 PRODUCTION_ENV = {
     "CAREKEY_ENV": "production",
-    "CAREKEY_SECRET_KEY": "x" * 60,
+    "CAREKEY_SECRET_KEY": "mail-settings-test-key-" * 3,  # 69 characters, 12 distinct
     "CAREKEY_ALLOWED_HOSTS": "portal.clinic.example",
 }
 
