@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "carekey.applock",
     "carekey.policy",
     "carekey.portal",
+    "carekey.staff.apps.StaffConfig",
 ]
 
 MIDDLEWARE = [
