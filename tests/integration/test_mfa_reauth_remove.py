@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from carekey.accounts.models import PortalSession
+from carekey.accounts.session_store import stored_key
 from carekey.audit.models import SecurityEvent
 from carekey.mfa.models import Factor, RecoveryCode
 from tests.conftest import ApiClient
@@ -152,7 +153,7 @@ def test_security_change_rotates_session_signs_out_others_and_emails(patient, ac
         )
     assert response.status_code in (200, 201, 204)
     assert session_key(api) != before
-    assert not PortalSession.objects.filter(session_key=before).exists()
+    assert not PortalSession.objects.filter(session_key=stored_key(before)).exists()
     assert api.get("/session").status_code == 200
     assert other.get("/session").status_code == 401
     assert len(mail.outbox) == 1

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from carekey.accounts import sessions
 from carekey.accounts.models import PortalSession
+from carekey.accounts.session_store import stored_key
 from tests.conftest import PASSWORD, ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +32,11 @@ def test_session_id_rotates_at_sign_in(patient) -> None:
     session["probe"] = "before"
     session.save()
     before = session.session_key
+    assert before is not None
     client.post("/portal/signin", {"email": patient.email, "password": PASSWORD})
     after = client.cookies["carekey_session"].value
     assert after != before
-    assert not PortalSession.objects.filter(session_key=before).exists()
+    assert not PortalSession.objects.filter(session_key=stored_key(before)).exists()
 
 
 @override_settings(IDLE_TIMEOUT_MINUTES=30)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from carekey.accounts.models import PortalSession, User
+from carekey.accounts.session_store import stored_key
 from carekey.api import api as ninja_api
 from carekey.applock.models import AppLockPreference
 from carekey.audit.models import SecurityEvent
@@ -114,7 +115,8 @@ def snapshot(user: User) -> dict[str, Any]:
 
 
 def session_data(session_key: str) -> dict[str, Any]:
-    row = PortalSession.objects.filter(session_key=session_key).first()
+    """The data of the session a cookie value opens (rows are keyed by its stored key)."""
+    row = PortalSession.objects.filter(session_key=stored_key(session_key)).first()
     return dict(row.get_decoded()) if row is not None else {}
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from carekey.accounts import session_store as keys
 from carekey.accounts.models import PortalSession, ThrottleState, User
+from carekey.accounts.session_store import stored_key
 from carekey.applock.models import AppLockPreference
 from carekey.applock.services import LOCKED
 from carekey.mfa.models import Factor, RecoveryCode
@@ -88,7 +89,9 @@ class SessionDriver:
 
     def in_state(self) -> bool:
         key = self.cookies.get(SESSION_COOKIE)
-        row = PortalSession.objects.filter(session_key=key, user=self.patient).first()
+        if not key:
+            return False
+        row = PortalSession.objects.filter(session_key=stored_key(key), user=self.patient).first()
         if row is None:
             return False
         data = row.get_decoded()

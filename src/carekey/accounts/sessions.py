@@ -1,13 +1,20 @@
-"""Portal session lifecycle: start at sign-in, idle and absolute expiry, revocation."""
+"""Portal session lifecycle: start at sign-in, idle and absolute expiry, revocation.
+
+Rows are keyed by `session_store.stored_key(cookie value)`, never by the cookie value, and
+devices are named to the patient by `device_id(stored key)`, never by any part of a key.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from carekey import clock
 from carekey.accounts import session_store as keys
@@ -19,6 +26,9 @@ from carekey.audit.record import record
 ACTIVITY_RESOLUTION_SECONDS = 5
 # A password-only session waiting for its second factor lives this long.
 SECOND_FACTOR_WAIT_SECONDS = 10 * 60
+DEVICE_ID_SALT = "carekey.device-id"
+# 20 hex characters (80 bits): unguessable, and short enough for a URL.
+DEVICE_ID_LENGTH = 20
 
 
 def start(request: HttpRequest, next_level: str = "aal1") -> None:
@@ -81,11 +91,14 @@ def set_level(request: HttpRequest, level: str) -> None:
 
 
 def revoke_others(user: Any, current_key: str | None) -> int:
-    """Sign out every other session of `user`; return how many ended."""
+    """Sign out every other session of `user`; return how many ended.
+
+    `current_key` is the cookie value of the session that stays (rows hold its hash).
+    """
     others = PortalSession.objects.filter(user=user)
     if current_key:
-        others = others.exclude(session_key=current_key)
-    deleted, _ = others.delete()
+        others = others.exclude(session_key=keys.stored_key(current_key))
+    deleted, _by_model = others.delete()
     return deleted
 
 
@@ -104,7 +117,7 @@ def rotate_and_revoke_others(request: HttpRequest, user: Any) -> int:
 
 
 def revoke_all(user: Any) -> int:
-    deleted, _ = PortalSession.objects.filter(user=user).delete()
+    deleted, _by_model = PortalSession.objects.filter(user=user).delete()
     return deleted
 
 
@@ -128,3 +141,73 @@ def sign_out_other_devices(request: HttpRequest, user: Any) -> int:
     ended = revoke_others(user, request.session.session_key)
     record("sessions.revoked", user=user, request=request, count=ended)
     return ended
+
+
+def device_id(stored: str) -> str:
+    """The public id of a session row: a keyed hash of its stored key.
+
+    The device list and its "Sign out" buttons need to name a session; the cookie value
+    (or its stored key, which equally identifies the row) must never be what names it.
+    """
+    return salted_hmac(DEVICE_ID_SALT, stored, algorithm="sha256").hexdigest()[:DEVICE_ID_LENGTH]
+
+
+@dataclass(frozen=True)
+class Device:
+    """One row of "Signed-in devices", as the page and the API show it."""
+
+    id: str
+    current: bool
+    user_agent: str
+    ip: str | None
+    created_at: datetime | None
+    last_active_at: datetime | None
+
+
+def devices(request: HttpRequest, user: Any) -> list[Device]:
+    """The patient's live sessions with their public ids, this one marked `current`."""
+    key = request.session.session_key
+    current = keys.stored_key(key) if key else None
+    return [
+        Device(
+            id=device_id(row.session_key),
+            current=row.session_key == current,
+            user_agent=row.user_agent,
+            ip=row.ip,
+            created_at=row.created_at,
+            last_active_at=row.last_active_at,
+        )
+        for row in active_sessions(user)
+    ]
+
+
+class DeviceNotFound(LookupError):
+    """No session of this patient has that id (unknown, ended, or someone else's)."""
+
+
+class ThisDevice(ValueError):
+    """The id names the caller's own session: that is "Sign out", not this."""
+
+
+def sign_out_device(request: HttpRequest, user: Any, public_id: str) -> str:
+    """End one of the patient's other sessions, named by its device id; audited.
+
+    Returns the ended session's user agent, for the page to say which device it was.
+
+    Ids are hashes, so the rows of the device list are hashed to find the one named (a
+    patient has a handful). Only `user`'s live rows are searched: another patient's id, or
+    a session already ended, is simply unknown.
+    """
+    rows = active_sessions(user)
+    match = next((row for row in rows if device_id(row.session_key) == public_id), None)
+    if match is None:
+        raise DeviceNotFound(_("No signed-in device has that id."))
+    key = request.session.session_key
+    if key and match.session_key == keys.stored_key(key):
+        raise ThisDevice(_('Use "Sign out" for this device.'))
+    ended = PortalSession.objects.filter(user=user, session_key=match.session_key)
+    deleted, _by_model = ended.delete()
+    if not deleted:  # another request signed it out in between
+        raise DeviceNotFound(_("No signed-in device has that id."))
+    record("sessions.revoked", user=user, request=request, count=1)
+    return match.user_agent

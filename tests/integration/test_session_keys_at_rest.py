@@ -1,0 +1,113 @@
+"""Session keys at rest (issue 12): the table holds a keyed hash of each cookie value, so a
+read of the table (a backup, a replica, an injection elsewhere) opens no session, while
+sign-in, rotation, revocation and sign-out work as before.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from carekey.accounts.models import PortalSession
+from carekey.accounts.session_store import SessionStore, stored_key
+from tests.conftest import PASSWORD, ApiClient
+from tests.mfa_helpers import enroll_and_verify
+
+pytestmark = pytest.mark.django_db
+
+COOKIE = "carekey_session"
+
+
+def cookie_of(api: ApiClient) -> str:
+    return str(api.client.cookies[COOKIE].value)
+
+
+def row_keys() -> set[str]:
+    return set(PortalSession.objects.values_list("session_key", flat=True))
+
+
+def holder_of(session_id: str) -> ApiClient:
+    """Another browser that sets the session cookie to `session_id` and nothing else."""
+    thief = ApiClient()
+    thief.client.cookies[COOKIE] = session_id
+    return thief
+
+
+def test_the_row_is_keyed_by_a_keyed_hash_of_the_cookie_not_the_cookie(patient) -> None:
+    api = ApiClient()
+    api.sign_in(patient.email)
+    cookie = cookie_of(api)
+    row = PortalSession.objects.get(user=patient)
+    assert row.session_key != cookie
+    assert row.session_key == stored_key(cookie)
+    assert len(row.session_key) == 40 and cookie not in row.session_key
+    assert not PortalSession.objects.filter(session_key=cookie).exists()
+    assert api.get("/session").status_code == 200
+
+
+def test_a_row_key_copied_from_the_table_opens_nothing(patient) -> None:
+    api = ApiClient()
+    api.sign_in(patient.email)
+    copied = PortalSession.objects.get(user=patient).session_key
+    thief = holder_of(copied)
+    assert thief.get("/session").status_code == 401
+    page = Client()
+    page.cookies[COOKIE] = copied
+    assert page.get("/portal/security")["Location"].startswith("/portal/signin")
+    assert api.get("/session").status_code == 200, "the patient's own session still works"
+
+
+def test_the_engine_never_looks_rows_up_by_the_cookie_value(patient) -> None:
+    store = SessionStore()
+    store["probe"] = "kept"
+    store.create()
+    cookie = store.session_key
+    assert cookie is not None
+    assert row_keys() == {stored_key(cookie)}
+    assert store.exists(cookie) and not store.exists(stored_key(cookie))
+    assert SessionStore(cookie).load() == {"probe": "kept"}
+    assert SessionStore(stored_key(cookie)).load() == {}
+    store.delete(cookie)
+    assert row_keys() == set()
+
+
+def test_sign_in_on_the_page_stores_only_the_hash(patient) -> None:
+    client = Client()
+    client.post("/portal/signin", {"email": patient.email, "password": PASSWORD})
+    cookie = client.cookies[COOKIE].value
+    assert row_keys() == {stored_key(cookie)}
+    assert client.get("/portal/security").status_code == 200
+
+
+def test_rotation_at_a_verified_factor_keys_the_new_row_by_its_hash(patient) -> None:
+    api = ApiClient()
+    api.sign_in(patient.email)
+    before = cookie_of(api)
+    enroll_and_verify(api)  # rotates the session id and signs other sessions out
+    after = cookie_of(api)
+    assert after != before
+    assert row_keys() == {stored_key(after)}
+    assert holder_of(before).get("/session").status_code == 401
+    assert api.get("/session").json()["aal"] == "aal2"
+
+
+def test_signing_out_other_devices_keeps_this_one_by_its_hash(patient) -> None:
+    here, there = ApiClient(), ApiClient()
+    here.sign_in(patient.email)
+    there.sign_in(patient.email)
+    assert here.delete("/sessions/others").status_code == 204
+    assert row_keys() == {stored_key(cookie_of(here))}
+    assert here.get("/session").status_code == 200
+    assert there.get("/session").status_code == 401
+
+
+def test_sign_out_deletes_the_hashed_row(patient) -> None:
+    here, there = ApiClient(), ApiClient()
+    here.sign_in(patient.email)
+    there.sign_in(patient.email)
+    leaving = stored_key(cookie_of(here))
+    assert leaving in row_keys()
+    assert here.delete("/session").status_code == 204
+    assert leaving not in row_keys()
+    assert row_keys() == {stored_key(cookie_of(there))}
+    assert there.get("/session").status_code == 200
