@@ -13,11 +13,18 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from carekey.accounts import throttle
 from carekey.accounts.models import User
 from carekey.mfa.errors import MfaError
 from carekey.mfa.models import Factor, RecoveryCode
 from carekey.mfa.services import REASON_MAX_LENGTH, reset_mfa
 from carekey.staff.permissions import SupportDeskAdmin
+from carekey.staff.reset import (
+    ResetNotAllowed,
+    authorize_reset,
+    may_reset_anyone,
+    require_fresh_code,
+)
 
 
 def _count(model: Any, **filters: Any) -> Coalesce:
@@ -58,36 +65,79 @@ class ResetReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Why, for the audit trail: for example how you confirmed the patient's identity.",
     )
+    code = forms.CharField(
+        label="6-digit code",
+        required=False,
+        max_length=1000,
+        help_text="From your own authenticator app, to confirm it's you. You can leave it "
+        "empty if you entered a code in the last 5 minutes.",
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "spellcheck": "false",
+                "size": "8",
+            }
+        ),
+    )
 
 
-@admin.action(description="Reset MFA")
+def _confirmed(request: HttpRequest, staff: User, form: ResetReasonForm) -> bool:
+    """The staff member's fresh code; a wrong or missing one is shown on the form."""
+    try:
+        require_fresh_code(request, staff, form.cleaned_data["code"])
+    except (MfaError, throttle.Throttled) as exc:
+        form.add_error("code", exc.message if isinstance(exc, MfaError) else str(exc))
+        return False
+    return True
+
+
+def _reset_all(
+    modeladmin: PatientAdmin, request: HttpRequest, staff: User, patients: list[User], reason: str
+) -> None:
+    """Does what `carekey resetmfa` does, for each patient already authorised."""
+    done = 0
+    for patient in patients:
+        try:
+            reset_mfa(patient, reason, staff=staff, request=request)
+        except MfaError as exc:
+            modeladmin.message_user(request, exc.message, messages.ERROR)
+            return
+        done += 1
+    modeladmin.message_user(
+        request,
+        f"Two-step verification was reset for {done} patient(s); they were signed out "
+        "everywhere and notified by email.",
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description="Reset MFA", permissions=["reset_mfa"])
 def reset_mfa_action(
     modeladmin: PatientAdmin, request: HttpRequest, queryset: QuerySet[User]
 ) -> HttpResponse | None:
-    """Asks for a reason on a page of its own, then does what `carekey resetmfa` does."""
+    """Asks for a reason and the staff member's code on a page of its own, then resets.
+
+    Who may reset whom is checked first, for every selected account, so a refusal changes
+    nothing and spends no code.
+    """
+    staff = request.user
+    assert isinstance(staff, User)
+    patients = list(queryset)
+    try:
+        for patient in patients:
+            authorize_reset(staff, patient)
+    except ResetNotAllowed as exc:
+        modeladmin.message_user(request, exc.message, messages.ERROR)
+        return None
     form = ResetReasonForm(request.POST if "apply" in request.POST else None)
-    if form.is_valid():
-        staff = request.user
-        assert isinstance(staff, User)
-        done = 0
-        for patient in queryset:
-            try:
-                reset_mfa(patient, form.cleaned_data["reason"], staff=staff, request=request)
-            except MfaError as exc:
-                modeladmin.message_user(request, exc.message, messages.ERROR)
-                return None
-            done += 1
-        modeladmin.message_user(
-            request,
-            f"Two-step verification was reset for {done} patient(s); they were signed out "
-            "everywhere and notified by email.",
-            messages.SUCCESS,
-        )
+    if form.is_valid() and _confirmed(request, staff, form):
+        _reset_all(modeladmin, request, staff, patients, form.cleaned_data["reason"])
         return None
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": "Reset MFA",
-        "patients": queryset,
+        "patients": patients,
         "form": form,
         "opts": modeladmin.model._meta,
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
@@ -105,6 +155,10 @@ class PatientAdmin(SupportDeskAdmin):
     inlines = (FactorInline,)
     actions = (reset_mfa_action,)
     ordering = ("email",)
+
+    def has_reset_mfa_permission(self, request: HttpRequest) -> bool:
+        """Offers "Reset MFA" only to staff granted it; Django drops it from the actions."""
+        return isinstance(request.user, User) and may_reset_anyone(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         base: QuerySet[User] = super().get_queryset(request)
