@@ -9,6 +9,7 @@ first wait and at most one per wait afterwards (the wait is ended by moving the 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -124,7 +125,8 @@ def test_a_burst_of_wrong_codes_checks_at_most_five_then_one_per_wait(
     bad = next(c for c in ("000000", "111111", "222222") if c != code_now(secret))
 
     def calls() -> list[Callable[[], Reply]]:
-        return [lambda b=b: b.api("POST", "/session/verify", {"code": bad}) for b in browsers]
+        body = {"code": bad}
+        return [functools.partial(b.api, "POST", "/session/verify", body) for b in browsers]
 
     first = burst(calls())
     assert first[422] <= 5 and first[422] + first[429] == size, first
