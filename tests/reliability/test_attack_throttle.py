@@ -10,10 +10,15 @@ address lands in the audit trail.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
+from django.core import signing
+from django.utils import timezone
 
+from carekey.accounts import device_cookies, throttle
 from carekey.audit.models import SecurityEvent
 from tests.conftest import PASSWORD, ApiClient
 from tests.reliability.attack_helpers import Actor, actor_at_aal2
@@ -226,3 +231,54 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(
     assert response.status_code == 200
     event = SecurityEvent.objects.filter(user=patient.user, type="signin.succeeded").get()
     assert event.ip == recorded
+
+
+# --- device cookies and the per-address limit (issue 12 item 3) --------------------------
+
+
+def _cookie_of_another_account() -> str:
+    other = Actor("other@example.org")
+    browser = ApiClient()
+    browser.post("/session", {"email": other.user.email, "password": PASSWORD})
+    return str(browser.client.cookies[device_cookies.COOKIE_NAME].value)
+
+
+def _expired_cookie(email: str) -> str:
+    browser = ApiClient()
+    with time_machine.travel(timezone.now() - timedelta(days=91), tick=False):
+        browser.post("/session", {"email": email, "password": PASSWORD})
+    return str(browser.client.cookies[device_cookies.COOKIE_NAME].value)
+
+
+def _signed_with_another_key(user_id: int) -> str:
+    return signing.dumps([[user_id, "x" * 22]], key="another-deployments-key-" * 3, salt="x")
+
+
+@pytest.mark.parametrize(
+    "cookie", ["forged", "another account's", "expired (91 days)", "another deployment's"]
+)
+def test_a_device_cookie_that_is_not_this_accounts_is_no_bypass(cookie: str) -> None:
+    patient = Actor("ana@example.org")
+    values: dict[str, Callable[[], str]] = {
+        "forged": lambda: "W1sxLCJ4eHh4Il1d:1tAbCd:not-a-signature",
+        "another account's": _cookie_of_another_account,
+        "expired (91 days)": lambda: _expired_cookie(patient.user.email),
+        "another deployment's": lambda: _signed_with_another_key(patient.user.pk),
+    }
+    value = values[cookie]()
+    for _ in range(FAILURES):
+        _sign_in(patient.user.email, "wrong-password-1")
+    browser = ApiClient()
+    browser.client.cookies[device_cookies.COOKIE_NAME] = value
+    reply = browser.post("/session", {"email": patient.user.email, "password": PASSWORD})
+    assert_throttled(reply)
+
+
+@pytest.mark.parametrize("variation", ["rotating emails", "X-Forwarded-For from an untrusted peer"])
+def test_the_per_address_limit_is_not_bypassed(variation: str) -> None:
+    limit = throttle.PER_IP.free_failures
+    for n in range(limit):
+        extra = {"HTTP_X_FORWARDED_FOR": f"203.0.113.{n}"} if "Forwarded" in variation else {}
+        reply = _sign_in(f"nobody{n}@example.org", "wrong-password-1", **extra)
+        assert reply.status_code == 401
+    assert_throttled(_sign_in("someone-new@example.org", "wrong-password-1"))
