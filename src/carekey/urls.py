@@ -27,6 +27,11 @@ urlpatterns = [
     path("portal/security/recovery-codes/done", mfa_views.recovery_codes_saved),
     path("portal/security/app-lock", session_views.save_app_lock),
     path("portal/security/sessions/others", session_views.sign_out_other_devices),
+    path(
+        "portal/security/sessions/<str:device_id>/signout",
+        session_views.sign_out_device,
+        name="security-device-signout",
+    ),
     path("portal/lock", session_views.lock_now),
     path("portal/locked", session_views.locked),
     path("api/v1/", api.urls),

@@ -152,9 +152,26 @@ def api_operations(*, unsafe_only: bool = False) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def fill(route: str, factor_id: str) -> str:
-    """A concrete path: every id placeholder replaced with `factor_id`."""
-    return re.sub(r"<uuid:\w+>|\{\w+\}", factor_id, route)
+def fill(route: str, an_id: str) -> str:
+    """A concrete path: every id placeholder (a factor's or a device's) replaced with `an_id`."""
+    return re.sub(r"<(?:\w+:)?\w+>|\{\w+\}", an_id, route)
+
+
+def names_a_device(route: str) -> bool:
+    """Routes that take a device id (GET /sessions `id`) rather than a factor id."""
+    return "device_id" in route
+
+
+def other_device_of(actor: Actor) -> str:
+    """Sign the actor's patient in at a second browser; that session's device id."""
+    actor.another_browser().sign_in()
+    rows = actor.api.get("/sessions").json()["sessions"]
+    return str(next(row["id"] for row in rows if not row["current"]))
+
+
+def own_device_of(actor: Actor) -> str:
+    rows = actor.api.get("/sessions").json()["sessions"]
+    return str(next(row["id"] for row in rows if row["current"]))
 
 
 def takes_an_id(route: str) -> bool:

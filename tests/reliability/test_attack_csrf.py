@@ -21,6 +21,8 @@ from tests.reliability.attack_helpers import (
     api_operations,
     call_api,
     fill,
+    names_a_device,
+    other_device_of,
     page_routes,
     snapshot,
 )
@@ -65,6 +67,18 @@ def victim_with_unverified_factor() -> tuple[Actor, str, str]:
     return victim, unverified_id, code_now(secret)
 
 
+def target_id(route: str, victim: Actor, unverified_id: str) -> str:
+    """A real id for the route, so a forgery let through would change the snapshot: the
+    half-enrolled factor for verify and cancel, another signed-in browser for a device
+    route, else the verified factor."""
+    if names_a_device(route):
+        return other_device_of(victim)
+    if route.endswith(("/verify", "/cancel")):
+        return unverified_id
+    assert victim.enrolled is not None
+    return victim.enrolled.factor_id
+
+
 def assert_refused_as_page(response: Any) -> None:
     assert response.status_code == 403, response.status_code
     assert "Your form expired" in response.content.decode()
@@ -79,9 +93,7 @@ def assert_refused_as_api(response: Any) -> None:
 @pytest.mark.parametrize("route", page_routes())
 def test_page_refuses_forged_post(route: str, forgery: str) -> None:
     victim, unverified_id, new_code = victim_with_unverified_factor()
-    assert victim.enrolled is not None
-    target = "verify" in route or "cancel" in route
-    path = fill(route, unverified_id if target else victim.enrolled.factor_id)
+    path = fill(route, target_id(route, victim, unverified_id))
     before = snapshot(victim.user)
     response = victim.client.post(
         path, page_form(route, victim, new_code), headers=forged_headers(forgery, victim.csrf)
@@ -107,9 +119,7 @@ def api_body(method: str, path: str, actor: Actor, new_code: str = "") -> Any:
 @pytest.mark.parametrize(("method", "route"), api_operations(unsafe_only=True))
 def test_api_refuses_forged_call(method: str, route: str, forgery: str) -> None:
     victim, unverified_id, new_code = victim_with_unverified_factor()
-    assert victim.enrolled is not None
-    factor_id = unverified_id if route.endswith("/verify") else victim.enrolled.factor_id
-    path = fill(route, factor_id).removeprefix("/api/v1")
+    path = fill(route, target_id(route, victim, unverified_id)).removeprefix("/api/v1")
     before = snapshot(victim.user)
     body = api_body(method, route, victim, new_code)
     response = call_api(victim.client, method, path, body, forged_headers(forgery, victim.csrf))
@@ -182,9 +192,7 @@ def test_the_staff_forms_do_act_when_the_token_is_right() -> None:
 @pytest.mark.parametrize("route", page_routes())
 def test_page_control_the_same_post_with_its_token_is_not_refused(route: str) -> None:
     victim, unverified_id, new_code = victim_with_unverified_factor()
-    assert victim.enrolled is not None
-    target = "verify" in route or "cancel" in route
-    path = fill(route, unverified_id if target else victim.enrolled.factor_id)
+    path = fill(route, target_id(route, victim, unverified_id))
     response = victim.post_page(path, page_form(route, victim, new_code))
     assert response.status_code != 403, response.content[:300]
 
@@ -192,9 +200,7 @@ def test_page_control_the_same_post_with_its_token_is_not_refused(route: str) ->
 @pytest.mark.parametrize(("method", "route"), api_operations(unsafe_only=True))
 def test_api_control_the_same_call_with_its_token_is_not_refused(method: str, route: str) -> None:
     victim, unverified_id, new_code = victim_with_unverified_factor()
-    assert victim.enrolled is not None
-    factor_id = unverified_id if route.endswith("/verify") else victim.enrolled.factor_id
-    path = fill(route, factor_id).removeprefix("/api/v1")
+    path = fill(route, target_id(route, victim, unverified_id)).removeprefix("/api/v1")
     body = api_body(method, route, victim, new_code)
     response = call_api(victim.client, method, path, body, {"X-CSRFToken": victim.csrf})
     assert response.status_code < 400, (response.status_code, response.content[:300])

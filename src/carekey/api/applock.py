@@ -49,18 +49,17 @@ def put_app_lock(request: HttpRequest, body: AppLockIn) -> dict[str, Any]:
 
 @router.get("/sessions", response={200: SessionListOut})
 def list_sessions(request: HttpRequest) -> dict[str, Any]:
-    current = request.session.session_key
     return {
         "sessions": [
             {
-                "id": row.session_key[:12],
-                "current": row.session_key == current,
-                "user_agent": row.user_agent,
-                "ip": row.ip,
-                "created_at": row.created_at,
-                "last_active_at": row.last_active_at,
+                "id": device.id,
+                "current": device.current,
+                "user_agent": device.user_agent,
+                "ip": device.ip,
+                "created_at": device.created_at,
+                "last_active_at": device.last_active_at,
             }
-            for row in sessions.active_sessions(patient(request))
+            for device in sessions.devices(request, patient(request))
         ]
     }
 
@@ -71,24 +70,37 @@ def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+# Declared after /sessions/others, which a device id (hex) can never equal anyway.
+@router.delete("/sessions/{device_id}", response={204: None, 404: ErrorOut, 422: ErrorOut})
+def sign_out_device(request: HttpRequest, device_id: str) -> HttpResponse:
+    """Sign out one other device, named by the `id` of GET /sessions."""
+    try:
+        sessions.sign_out_device(request, patient(request), device_id)
+    except sessions.DeviceNotFound as exc:
+        raise ApiError(404, "session_not_found", str(exc)) from exc
+    except sessions.ThisDevice as exc:
+        raise ApiError(422, "validation_error", str(exc)) from exc
+    return HttpResponse(status=204)
+
+
 class EventQuery(Schema):
     limit: int = Field(default=20, ge=1, le=100)
 
 
 @router.get("/security-events", response={200: EventListOut, 422: ErrorOut})
 def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
-    from carekey.audit.activity import recent_events
+    from carekey.audit.activity import patient_activity
 
     return {
         "events": [
             {
-                "id": event.pk,
+                "id": event.id,
                 "type": event.type,
                 "created_at": event.created_at,
                 "ip": event.ip,
                 "user_agent": event.user_agent,
                 "detail": event.detail,
             }
-            for event in recent_events(patient(request), query.limit)
+            for event in patient_activity(patient(request), query.limit)
         ]
     }

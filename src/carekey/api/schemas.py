@@ -113,7 +113,10 @@ class AppLockIn(Schema):
 
 
 class DeviceSessionOut(Schema):
-    id: str
+    id: str = Field(
+        description="An opaque device id for DELETE /sessions/{device_id}; no part of any "
+        "session key."
+    )
     current: bool
     user_agent: str
     ip: str | None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -24,14 +26,56 @@ DESCRIPTIONS = {
     "session.locked": _("The portal locked"),
     "session.unlocked": _("Unlocked the portal"),
     "sessions.revoked": _("Signed out other devices"),
-    "staff.mfa_reset": _("Support staff reset two-step verification"),
+    "staff.mfa_reset": _("Reset by the support desk"),
 }
 
 MAX_LIMIT = 100
 
+# What the patient's own activity view leaves out, per event type: who on the staff acted,
+# from which address and browser, and their reason are the organisation's record (the staff
+# audit trail shows them), not the patient's. A staff member's name in a patient's hands
+# invites social engineering of that staff member.
+STAFF_ONLY_DETAIL = {
+    "staff.mfa_reset": frozenset({"staff_email", "staff_id", "reason"}),
+}
+
+
+@dataclass(frozen=True)
+class PatientEvent:
+    """One event as the patient may see it: the page and the API both render this."""
+
+    id: int
+    type: str
+    text: str
+    created_at: datetime
+    ip: str | None
+    user_agent: str
+    by_support_desk: bool
+    detail: dict[str, Any]
+
 
 def describe(event_type: str) -> str:
     return str(DESCRIPTIONS.get(event_type, event_type))
+
+
+def for_patient(event: SecurityEvent) -> PatientEvent:
+    """The one place staff facts are removed from what a patient is shown."""
+    hidden = STAFF_ONLY_DETAIL.get(event.type)
+    detail = {k: v for k, v in dict(event.detail).items() if k not in (hidden or ())}
+    return PatientEvent(
+        id=event.pk,
+        type=event.type,
+        text=describe(event.type),
+        created_at=event.created_at,
+        ip=None if hidden else event.ip,
+        user_agent="" if hidden else event.user_agent,
+        by_support_desk=hidden is not None,
+        detail=detail,
+    )
+
+
+def patient_activity(user: Any, limit: int = 20) -> list[PatientEvent]:
+    return [for_patient(event) for event in recent_events(user, limit)]
 
 
 def recent_events(user: Any, limit: int = 20) -> list[SecurityEvent]:

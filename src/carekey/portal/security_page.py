@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.applock import services as applock
-from carekey.audit.activity import describe, recent_events
+from carekey.audit.activity import patient_activity
 from carekey.devices import describe as describe_device
 from carekey.mfa import services as mfa_services
 from carekey.policy import models as policy
@@ -39,19 +40,23 @@ def render_security(
     assert isinstance(user, User)
     factors = mfa_services.live_factors(user)
     mfa_on = any(f.is_verified for f in factors)
-    current = request.session.session_key
     devices = [
         {
-            "this_device": row.session_key == current,
-            "name": describe_device(row.user_agent),
-            "ip": row.ip,
-            "last_active_at": row.last_active_at,
+            "id": device.id,
+            "this_device": device.current,
+            "name": describe_device(device.user_agent),
+            "ip": device.ip,
+            "last_active_at": device.last_active_at,
         }
-        for row in sessions.active_sessions(user)
+        for device in sessions.devices(request, user)
     ]
     events = [
-        {"event": e, "text": describe(e.type), "device": describe_device(e.user_agent)}
-        for e in recent_events(user, 20)
+        {
+            "event": e,
+            "text": e.text,
+            "device": _("Support desk") if e.by_support_desk else describe_device(e.user_agent),
+        }
+        for e in patient_activity(user, 20)
     ]
     context = {
         "nav": "security",

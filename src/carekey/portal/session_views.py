@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from carekey.accounts import sessions, throttle
 from carekey.accounts.models import User
 from carekey.applock import services as applock
+from carekey.devices import describe as describe_device
 from carekey.mfa.errors import MfaError
 from carekey.portal.forms import UnlockForm
 from carekey.portal.navigation import LOCKED, SIGNIN, safe_next
@@ -52,6 +53,21 @@ def sign_out_other_devices(request: HttpRequest) -> HttpResponse:
     ended = sessions.sign_out_other_devices(request, _patient(request))
     text = ngettext("Signed out %(n)s other device.", "Signed out %(n)s other devices.", ended)
     messages.success(request, text % {"n": ended})
+    return HttpResponseRedirect(SECURITY + "#devices-heading")
+
+
+@require_POST
+def sign_out_device(request: HttpRequest, device_id: str) -> HttpResponse:
+    """One device's "Sign out"; an unknown id (already ended) only says so, as a message."""
+    try:
+        agent = sessions.sign_out_device(request, _patient(request), device_id)
+    except sessions.DeviceNotFound:
+        messages.info(request, _("That device was already signed out."))
+    except sessions.ThisDevice as exc:
+        messages.error(request, str(exc))
+    else:
+        text = _("Signed out %(device)s.") % {"device": describe_device(agent)}
+        messages.success(request, text)
     return HttpResponseRedirect(SECURITY + "#devices-heading")
 
 
