@@ -47,6 +47,15 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+def _env_flag(name: str) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ImproperlyConfigured(f"{name} must be 1 or 0 (true or false), not {raw!r}.")
+
+
 def _make_private_dir(path: Path) -> None:
     """Create the data dir 0700, or close one we own that others can read.
 
@@ -236,6 +245,10 @@ SESSION_COOKIE_NAME = "carekey_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# Off by default: the cookie ends when the browser closes, so a shared or kiosk computer
+# keeps no session for the next person. On, it lives until the session's own end (at most
+# CAREKEY_SESSION_MAX_HOURS), for portals that want "stay signed in across restarts".
+SESSION_EXPIRE_AT_BROWSER_CLOSE = not _env_flag("CAREKEY_SESSION_COOKIE_PERSISTENT")
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SAMESITE = "Lax"
