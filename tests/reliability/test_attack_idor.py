@@ -20,6 +20,8 @@ from tests.reliability.attack_helpers import (
     api_operations,
     call_api,
     fill,
+    names_a_device,
+    own_device_of,
     page_routes,
     snapshot,
     takes_an_id,
@@ -64,8 +66,10 @@ def _api_body(route: str, scene: Scene) -> Any:
     return None
 
 
-API_ID_ROUTES = [(m, r) for m, r in api_operations() if takes_an_id(r)]
-PAGE_ID_ROUTES = [r for r in page_routes() if takes_an_id(r)]
+API_ID_ROUTES = [(m, r) for m, r in api_operations() if takes_an_id(r) and not names_a_device(r)]
+PAGE_ID_ROUTES = [r for r in page_routes() if takes_an_id(r) and not names_a_device(r)]
+API_DEVICE_ROUTES = [(m, r) for m, r in api_operations() if names_a_device(r)]
+PAGE_DEVICE_ROUTES = [r for r in page_routes() if names_a_device(r)]
 PAGE_METHODS = {"verify": ("GET", "POST"), "cancel": ("POST",), "remove": ("GET", "POST")}
 
 
@@ -144,6 +148,36 @@ def test_signing_out_other_devices_never_reaches_another_patient(scene: Scene) -
     response = scene.attacker.api.delete("/sessions/others")
     assert response.status_code == 204
     assert snapshot(scene.victim.user)["sessions"] == before
+    assert scene.victim.api.get("/session").status_code == 200
+
+
+def test_the_device_matrix_covers_every_route_that_takes_a_device_id() -> None:
+    assert API_DEVICE_ROUTES == [("DELETE", "/api/v1/sessions/{device_id}")]
+    assert len(PAGE_DEVICE_ROUTES) == 1
+
+
+@pytest.mark.parametrize(("method", "route"), API_DEVICE_ROUTES)
+def test_api_cannot_sign_out_another_patients_device(scene: Scene, method: str, route: str):
+    """The victim's real device id is as unknown to the attacker as a made-up one."""
+    victims = own_device_of(scene.victim)
+    before = snapshot(scene.victim.user)
+    path = fill(route, victims).removeprefix("/api/v1")
+    headers = {"X-CSRFToken": scene.attacker.csrf}
+    refused = call_api(scene.attacker.client, method, path, None, headers)
+    unknown = call_api(scene.attacker.client, method, fill(route, "0" * 20)[7:], None, headers)
+    assert refused.status_code == unknown.status_code == 404
+    assert refused.json() == unknown.json()
+    assert refused.json()["error"]["code"] == "session_not_found"
+    assert snapshot(scene.victim.user) == before
+    assert scene.victim.api.get("/session").status_code == 200
+
+
+@pytest.mark.parametrize("route", PAGE_DEVICE_ROUTES)
+def test_page_cannot_sign_out_another_patients_device(scene: Scene, route: str) -> None:
+    before = snapshot(scene.victim.user)
+    response = scene.attacker.post_page(fill(route, own_device_of(scene.victim)), {})
+    assert response.status_code == 302
+    assert snapshot(scene.victim.user) == before
     assert scene.victim.api.get("/session").status_code == 200
 
 
