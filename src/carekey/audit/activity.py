@@ -6,28 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-
+from carekey.audit.events import describe
 from carekey.audit.models import SecurityEvent
-
-DESCRIPTIONS = {
-    "signin.succeeded": _("Signed in with your password"),
-    "signin.failed": _("A sign-in attempt failed"),
-    "mfa.challenge.succeeded": _("Entered a code from your authenticator app"),
-    "mfa.challenge.failed": _("A wrong code was entered"),
-    "mfa.factor.enrolled": _("Started adding an authenticator app"),
-    "mfa.factor.verified": _("Added an authenticator app"),
-    "mfa.factor.removed": _("Removed an authenticator app"),
-    "mfa.code.replayed": _("A code that was already used was entered again"),
-    "mfa.throttled": _("Too many wrong codes: attempts were paused"),
-    "recovery_codes.generated": _("Created new recovery codes"),
-    "recovery_code.used": _("Used a recovery code"),
-    "app_lock.updated": _("Changed app lock settings"),
-    "session.locked": _("The portal locked"),
-    "session.unlocked": _("Unlocked the portal"),
-    "sessions.revoked": _("Signed out other devices"),
-    "staff.mfa_reset": _("Reset by the support desk"),
-}
 
 MAX_LIMIT = 100
 
@@ -52,10 +32,6 @@ class PatientEvent:
     user_agent: str
     by_support_desk: bool
     detail: dict[str, Any]
-
-
-def describe(event_type: str) -> str:
-    return str(DESCRIPTIONS.get(event_type, event_type))
 
 
 def for_patient(event: SecurityEvent) -> PatientEvent:

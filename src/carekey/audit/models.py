@@ -8,25 +8,11 @@ from django.conf import settings
 from django.db import models
 
 from carekey import clock
+from carekey.audit.events import EventType
 
-EVENT_TYPES = (
-    "signin.succeeded",
-    "signin.failed",
-    "mfa.challenge.succeeded",
-    "mfa.challenge.failed",
-    "mfa.factor.enrolled",
-    "mfa.factor.verified",
-    "mfa.factor.removed",
-    "mfa.code.replayed",
-    "mfa.throttled",
-    "recovery_codes.generated",
-    "recovery_code.used",
-    "app_lock.updated",
-    "session.locked",
-    "session.unlocked",
-    "sessions.revoked",
-    "staff.mfa_reset",
-)
+# Kept as plain codes in the column choices: staff filter on the code, patients read
+# the sentence (EventType.label) in their activity view.
+EVENT_TYPES: tuple[str, ...] = tuple(EventType.values)
 
 
 class SecurityEvent(models.Model):

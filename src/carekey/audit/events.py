@@ -1,0 +1,37 @@
+"""Every kind of security event, with the sentence a patient reads for it: the one list.
+
+The audit model's choices, `record()`'s check, the patient's activity view and the
+benchmark's seeded events all read this enum, so a new event is added in one place.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventType(models.TextChoices):
+    SIGNIN_SUCCEEDED = "signin.succeeded", _("Signed in with your password")
+    SIGNIN_FAILED = "signin.failed", _("A sign-in attempt failed")
+    CHALLENGE_SUCCEEDED = "mfa.challenge.succeeded", _("Entered a code from your authenticator app")
+    CHALLENGE_FAILED = "mfa.challenge.failed", _("A wrong code was entered")
+    FACTOR_ENROLLED = "mfa.factor.enrolled", _("Started adding an authenticator app")
+    FACTOR_VERIFIED = "mfa.factor.verified", _("Added an authenticator app")
+    FACTOR_REMOVED = "mfa.factor.removed", _("Removed an authenticator app")
+    CODE_REPLAYED = "mfa.code.replayed", _("A code that was already used was entered again")
+    MFA_THROTTLED = "mfa.throttled", _("Too many wrong codes: attempts were paused")
+    RECOVERY_CODES_GENERATED = "recovery_codes.generated", _("Created new recovery codes")
+    RECOVERY_CODE_USED = "recovery_code.used", _("Used a recovery code")
+    APP_LOCK_UPDATED = "app_lock.updated", _("Changed app lock settings")
+    SESSION_LOCKED = "session.locked", _("The portal locked")
+    SESSION_UNLOCKED = "session.unlocked", _("Unlocked the portal")
+    SESSIONS_REVOKED = "sessions.revoked", _("Signed out other devices")
+    STAFF_MFA_RESET = "staff.mfa_reset", _("Reset by the support desk")
+
+
+def describe(event_type: str) -> str:
+    """The patient's sentence for an event type; an unknown type is shown as itself."""
+    try:
+        return str(EventType(event_type).label)
+    except ValueError:
+        return event_type
