@@ -20,7 +20,7 @@ from django.test import Client
 from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
 from hypothesis import strategies as st
 
-from carekey.accounts import session_store as session_keys
+from carekey.accounts import session_state as session_keys
 from carekey.accounts import throttle
 from carekey.accounts.models import ThrottleState, User
 from carekey.mfa.models import Factor, RecoveryCode

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 
-from carekey.accounts import session_store as keys
+from carekey.accounts import session_state as keys
 from carekey.accounts.models import PortalSession, ThrottleState, User
 from carekey.accounts.session_store import stored_key
 from carekey.applock.models import AppLockPreference
-from carekey.applock.services import LOCKED
+from carekey.accounts.session_state import LOCKED
 from carekey.mfa.models import Factor, RecoveryCode
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import enroll, enroll_and_verify

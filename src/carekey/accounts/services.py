@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from carekey.accounts import device_cookies, sessions, throttle
+from carekey.accounts import device_cookies, session_state, sessions, throttle
 from carekey.accounts.models import User, normalize_email
 from carekey.accounts.netinfo import client_ip
 from carekey.accounts.refusals import audit_refusal
@@ -81,7 +81,7 @@ def start_session(request: HttpRequest, user: User) -> None:
     same account; a second sign-in must not inherit reauthentication, an enrollment in
     progress or a lock, nor keep an id someone may have seen.
     """
-    if request.session.get("_auth_user_id") is not None:
+    if session_state.has_user(request.session):
         request.session.flush()
     login(request, user)
     sessions.start(request, next_level="aal2" if has_verified_factor(user) else "aal1")

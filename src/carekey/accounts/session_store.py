@@ -11,7 +11,6 @@ holds row keys that open no session. Every query by session key goes through
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -19,15 +18,7 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-# Keys CareKey keeps in the session data.
-USER_AGENT = "ck_ua"
-IP = "ck_ip"
-CREATED = "ck_created"
-LAST_ACTIVE = "ck_last"
-AAL = "ck_aal"
-NEXT_LEVEL = "ck_next"
-REAUTH_UNTIL = "ck_reauth"
-ENROLLING = "ck_enrolling"
+from carekey.accounts import session_state
 
 KEY_SALT = "carekey.session-key"
 # 20 bytes of HMAC-SHA256 as hex: 40 characters, the width of the row's primary key.
@@ -42,12 +33,6 @@ def stored_key(session_key: str) -> str:
     """
     digest = salted_hmac(KEY_SALT, session_key, algorithm="sha256").digest()
     return digest[:STORED_KEY_BYTES].hex()
-
-
-def _as_datetime(value: Any) -> datetime | None:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=UTC)
-    return None
 
 
 class SessionStore(DBStore):
@@ -83,12 +68,8 @@ class SessionStore(DBStore):
         """The row Django's save() writes: keyed by the stored key, with the columns filled."""
         instance: Any = super().create_model_instance(data)
         instance.session_key = stored_key(instance.session_key)
-        user_id = data.get("_auth_user_id")
-        instance.user_id = int(user_id) if user_id is not None else None
-        instance.user_agent = str(data.get(USER_AGENT, ""))[:512]
-        instance.ip = data.get(IP) or None
-        instance.created_at = _as_datetime(data.get(CREATED))
-        instance.last_active_at = _as_datetime(data.get(LAST_ACTIVE))
+        for column, value in session_state.row_columns(data).items():
+            setattr(instance, column, value)
         return instance
 
     async def acreate_model_instance(self, data: dict[str, Any]) -> Any:

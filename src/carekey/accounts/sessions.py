@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from carekey import clock
+from carekey.accounts import session_state as state
 from carekey.accounts import session_store as keys
 from carekey.accounts.models import PortalSession
 from carekey.accounts.netinfo import client_ip, user_agent
@@ -37,24 +38,23 @@ def start(request: HttpRequest, next_level: str = "aal1") -> None:
     `next_level` is "aal2" when the patient has a verified factor: the session then
     reaches nothing but the verify step until a code raises it.
     """
-    now = clock.timestamp()
-    session = request.session
-    session[keys.CREATED] = now
-    session[keys.LAST_ACTIVE] = now
-    session[keys.USER_AGENT] = user_agent(request)
-    session[keys.IP] = client_ip(request)
-    session[keys.AAL] = "aal1"
-    session[keys.NEXT_LEVEL] = next_level
+    state.stamp_sign_in(
+        request.session,
+        now=clock.timestamp(),
+        user_agent=user_agent(request),
+        ip=client_ip(request),
+        next_level=next_level,
+    )
 
 
 def is_signed_in(session: SessionBase) -> bool:
-    return keys.CREATED in session
+    return state.is_stamped(session)
 
 
 def expiry_reason(session: SessionBase, now: float) -> str | None:
     """Why a signed-in session has ended, or None while it is alive."""
-    created = float(session.get(keys.CREATED, now))
-    last = float(session.get(keys.LAST_ACTIVE, created))
+    created = state.created(session, now)
+    last = state.last_active(session, created)
     if now - created > settings.SESSION_MAX_HOURS * 3600:
         return "absolute"
     if now - last > settings.IDLE_TIMEOUT_MINUTES * 60:
@@ -65,18 +65,12 @@ def expiry_reason(session: SessionBase, now: float) -> str | None:
 
 
 def touch(request: HttpRequest, now: float) -> None:
-    session = request.session
-    if now - float(session.get(keys.LAST_ACTIVE, 0)) >= ACTIVITY_RESOLUTION_SECONDS:
-        session[keys.LAST_ACTIVE] = now
-        session[keys.IP] = client_ip(request)
+    if now - state.last_active(request.session, 0) >= ACTIVITY_RESOLUTION_SECONDS:
+        state.mark_active(request.session, now, client_ip(request))
 
 
-def aal(session: SessionBase) -> str:
-    return str(session.get(keys.AAL, "aal1"))
-
-
-def next_level(session: SessionBase) -> str:
-    return str(session.get(keys.NEXT_LEVEL, aal(session)))
+aal = state.aal
+next_level = state.next_level
 
 
 def awaits_second_factor(session: SessionBase) -> bool:
@@ -86,8 +80,7 @@ def awaits_second_factor(session: SessionBase) -> bool:
 
 def set_level(request: HttpRequest, level: str) -> None:
     """The patient proved a factor (aal2) or has none left (aal1)."""
-    request.session[keys.AAL] = level
-    request.session[keys.NEXT_LEVEL] = level
+    state.set_level(request.session, level)
 
 
 def revoke_others(user: Any, current_key: str | None) -> int:

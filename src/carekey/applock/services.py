@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from carekey import clock
-from carekey.accounts import session_store as keys
+from carekey.accounts import session_state as state
 from carekey.accounts import throttle
 from carekey.accounts.models import User
 from carekey.applock.models import MINUTE_CHOICES, AppLockPreference
@@ -26,8 +26,6 @@ from carekey.mfa.errors import MfaError, VerificationFailed
 from carekey.mfa.services import has_verified_factor, verified_factors
 from carekey.policy import models as policy
 
-LOCKED = "ck_locked"
-UNLOCK_ID = "ck_unlock_id"
 MAX_UNLOCK_FAILURES = 5
 # Unlock attempts of one locked session, counted in the database (parallel requests each
 # saving their own copy of the session overwrote a count kept in session data): the
@@ -148,14 +146,13 @@ def update(
 
 
 def is_locked(request: HttpRequest) -> bool:
-    return bool(request.session.get(LOCKED))
+    return state.is_locked(request.session)
 
 
 def lock(request: HttpRequest, reason: str) -> None:
     if is_locked(request):
         return
-    request.session[LOCKED] = True
-    request.session[UNLOCK_ID] = secrets.token_urlsafe(16)
+    state.lock(request.session, secrets.token_urlsafe(16))
     record("session.locked", user=request.user, request=request, reason=reason)
 
 
@@ -166,7 +163,7 @@ def lock_if_idle(request: HttpRequest, user: User, now: float) -> bool:
     limit = lock_seconds(user)
     if limit is None:
         return False
-    last = float(request.session.get(keys.LAST_ACTIVE, now))
+    last = state.last_active(request.session, now)
     if now - last <= limit:
         return False
     lock(request, "idle")
@@ -188,16 +185,15 @@ def unlock(
         raise VerificationFailed(_("Enter the 6-digit code from your authenticator app."))
     if method == "password" and password is None:
         raise VerificationFailed(_("Enter your password."))
-    key = f"unlock:{request.session.get(UNLOCK_ID, '')}"
+    key = f"unlock:{state.unlock_id(request.session)}"
     try:
         slot = throttle.reserve(key, UNLOCK_ATTEMPTS)
     except throttle.Throttled:
         _sign_out(request)
     _check_unlock(request, user, method, code, password, slot)
     throttle.forget(key)
-    request.session.pop(LOCKED, None)
-    request.session.pop(UNLOCK_ID, None)
-    request.session[keys.LAST_ACTIVE] = clock.timestamp()
+    state.clear_lock(request.session)
+    state.mark_active(request.session, clock.timestamp())
     request.session.cycle_key()
     record("session.unlocked", user=user, request=request, method=method)
 

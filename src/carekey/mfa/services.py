@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from carekey import clock, notify
-from carekey.accounts import session_store as keys
+from carekey.accounts import session_state as state
 from carekey.accounts import sessions, throttle
 from carekey.accounts.models import User
 from carekey.audit.record import record
@@ -93,15 +93,16 @@ def get_factor(user: User, factor_id: object) -> Factor:
 
 
 def reauthenticated_until(request: HttpRequest) -> datetime | None:
-    value = request.session.get(keys.REAUTH_UNTIL)
-    if not isinstance(value, int | float):
+    value = state.reauthenticated_until(request.session)
+    if value is None:
         return None
     until = datetime.fromtimestamp(value, tz=clock.now().tzinfo)
     return until if until > clock.now() else None
 
 
 def _mark_reauthenticated(request: HttpRequest) -> None:
-    request.session[keys.REAUTH_UNTIL] = (clock.now() + REAUTH_LIFETIME).timestamp()
+    until = (clock.now() + REAUTH_LIFETIME).timestamp()
+    state.set_reauthenticated_until(request.session, until)
 
 
 def require_reauthentication(request: HttpRequest) -> None:
@@ -131,7 +132,7 @@ def enroll(request: HttpRequest, user: User, friendly_name: str | None = None) -
                 )
         except IntegrityError as exc:
             raise NameConflict() from exc
-    request.session[keys.ENROLLING] = str(factor.pk)
+    state.set_enrolling(request.session, str(factor.pk))
     record("mfa.factor.enrolled", user=user, request=request, factor_id=str(factor.pk))
     uri = totp.provisioning_uri(secret, user.email, settings.ISSUER)
     return Enrollment(factor, secret, uri, totp.qr_code_data_uri(uri))
@@ -139,7 +140,7 @@ def enroll(request: HttpRequest, user: User, friendly_name: str | None = None) -
 
 def enrollment_secret(request: HttpRequest, factor: Factor) -> str | None:
     """The secret again, only for the session that started this unfinished enrollment."""
-    if factor.is_verified or request.session.get(keys.ENROLLING) != str(factor.pk):
+    if factor.is_verified or state.enrolling(request.session) != str(factor.pk):
         return None
     return vault.unseal(factor.secret_ciphertext)
 
@@ -173,7 +174,7 @@ def verify_enrollment(
     if factor.is_verified:
         return Verified(factor, None)
     codes = _mark_verified(user, factor)
-    request.session.pop(keys.ENROLLING, None)
+    state.clear_enrolling(request.session)
     _after_security_change(request, user)
     record("mfa.factor.verified", user=user, request=request, factor_id=str(factor.pk))
     notify.send("factor_added", user, request, factor_name=factor.friendly_name)
@@ -262,7 +263,7 @@ def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
     factor = get_factor(user, factor_id)
     if not factor.is_verified:
         factor.delete()
-        request.session.pop(keys.ENROLLING, None)
+        state.clear_enrolling(request.session)
         return
     require_reauthentication(request)
     name = factor.friendly_name
