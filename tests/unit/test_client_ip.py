@@ -84,12 +84,6 @@ def test_an_unreadable_remote_address_is_none(remote: str) -> None:
 
 
 @behind_proxies
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: netinfo.client_ip keeps the leftmost 20 hops (split(',')[:20]), so a "
-    "client that writes 20 or more entries chooses its own address; the nearest hops are "
-    "the rightmost ones",
-)
 def test_a_long_header_cannot_push_the_proxy_entry_out_of_reach() -> None:
     written = ", ".join(f"198.51.100.{i}" for i in range(25))
     assert client_ip(request(PROXY, forwarded=f"{written}, {CLIENT}")) == CLIENT
@@ -120,3 +114,16 @@ def test_user_agent_is_cut_to_its_maximum_and_missing_is_empty() -> None:
     assert user_agent(request(HTTP_USER_AGENT="x" * 10_000)) == "x" * USER_AGENT_MAX
     assert user_agent(request(HTTP_USER_AGENT="Firefox")) == "Firefox"
     assert user_agent(RequestFactory().get("/")) == ""
+
+
+@override_settings(TRUSTED_PROXIES=["10.0.0.0/24", "2001:DB8:0:0::1"])
+def test_trusted_proxies_may_be_ranges_and_any_spelling_of_an_address() -> None:
+    assert client_ip(request("10.0.0.77", forwarded=CLIENT)) == CLIENT
+    assert client_ip(request("2001:db8::1", forwarded=CLIENT)) == CLIENT
+    assert client_ip(request("10.0.1.1", forwarded=CLIENT)) == "10.0.1.1"
+
+
+@override_settings(TRUSTED_PROXIES=["not-an-address", PROXY])
+def test_an_unreadable_proxy_entry_trusts_nobody_else() -> None:
+    assert client_ip(request(PROXY, forwarded=CLIENT)) == CLIENT
+    assert client_ip(request(CLIENT, forwarded=SPOOFED)) == CLIENT

@@ -3,8 +3,6 @@ browser alone when the system is unknown, and words a person can read when nothi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.utils import translation
 from hypothesis import given
@@ -29,18 +27,6 @@ EDGE_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0"
 )
-
-
-@pytest.fixture(autouse=True)
-def forget_earlier_names() -> Iterator[None]:
-    """describe() caches by user agent alone (see the xfail below), so a name described
-    in another language by an earlier test would leak in; start each test afresh."""
-    clear = getattr(describe, "cache_clear", None)
-    if clear is not None:
-        clear()
-    yield
-    if clear is not None:
-        clear()
 
 
 @pytest.mark.parametrize(
@@ -83,11 +69,6 @@ def test_every_agent_gets_a_non_empty_one_line_name(agent: str) -> None:
     assert "\n" not in shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: carekey.devices.describe is lru_cached on the user agent alone, so the "
-    "first request's language is cached and later readers of another language get it",
-)
 def test_the_name_follows_the_readers_language() -> None:
     with translation.override("en"):
         assert describe(CHROME_LINUX) == "Chrome on Linux"
