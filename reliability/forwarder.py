@@ -13,7 +13,7 @@ import contextlib
 import socket
 import threading
 
-from reliability.harness import free_port
+from reliability.serve import free_port
 
 
 class TcpForwarder:

@@ -6,23 +6,21 @@ one (`CAREKEY_RELIABILITY_PG`, default postgres://postgres@127.0.0.1:5432/postgr
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import psycopg
 from cryptography.fernet import Fernet
 from psycopg import sql
 
+from reliability.serve import Served, launch, wait_ready
+from reliability.serve import free_port as free_port  # tests import it from here
 from reliability.webclient import Browser
 
 PG_ADMIN_URL = os.environ.get(
@@ -31,12 +29,6 @@ PG_ADMIN_URL = os.environ.get(
 PASSWORD = "correct-horse-battery-9"
 # Never inherited by a server: the test runner's own settings must not leak into it.
 STRIPPED_ENV = ("DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "CAREKEY_BIND", "CAREKEY_DEBUG")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- PostgreSQL -------------------------------------------------------------------------
@@ -167,14 +159,8 @@ def migrate(deployment: Deployment) -> None:
 # --- servers ----------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    """One `carekey serve` (gunicorn master and workers, in a process group of its own)."""
-
-    port: int
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-    log_file: IO[bytes]
+class Server(Served):
+    """A served CareKey as the tests reach it: over HTTP, with a browser-like client."""
 
     @property
     def base(self) -> str:
@@ -183,33 +169,12 @@ class Server:
     def browser(self, **kw: Any) -> Browser:
         return Browser(self.base, **kw)
 
-    def log(self) -> str:
-        if not self.log_file.closed:
-            self.log_file.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def _signal_group(self, sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
-
-    def kill9(self) -> None:
-        """A crash: SIGKILL to the master and every worker at once, mid-request or not."""
-        self._signal_group(signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self.log_file.close()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self._signal_group(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self._signal_group(signal.SIGKILL)
-                self.proc.wait(timeout=30)
-        # Workers of a killed master may linger for a moment; end them by their group too.
-        self._signal_group(signal.SIGKILL)
-        if not self.log_file.closed:
-            self.log_file.close()
+    def answers(self) -> bool:
+        try:
+            self.browser(timeout=5).request("GET", "/api/v1/openapi.json")
+        except OSError:
+            return False
+        return True
 
 
 def start_server(
@@ -220,39 +185,15 @@ def start_server(
     timeout: float = 120,
     **extra_env: str,
 ) -> Server:
-    """Start `carekey serve` and wait until it answers HTTP; stop it yourself (finally)."""
+    """Start `carekey serve` and wait until it answers HTTP; stop it yourself (finally).
+
+    Raises RuntimeError (serve.ServeError) with the end of its log if it never answers.
+    """
     port = free_port()
     log_path = deployment.data_dir / f"{name}-{port}.log"
-    log_file = log_path.open("wb")
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter
-        [
-            sys.executable,
-            "-m",
-            "carekey",
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-        ],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        env=deployment.env(**extra_env),
-        start_new_session=True,
-    )
-    server = Server(port, proc, log_path, log_file)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            server.stop()
-            raise RuntimeError(f"carekey serve exited early:\n{server.log()[-3000:]}")
-        try:
-            server.browser(timeout=5).request("GET", "/api/v1/openapi.json")
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"carekey serve did not answer in {timeout:.0f} s:\n{server.log()[-3000:]}")
+    server = launch(Server, sys.executable, port, workers, deployment.env(**extra_env), log_path)
+    wait_ready(server, server.answers, timeout)
+    return server
 
 
 def status_lines(log: str) -> list[int]:

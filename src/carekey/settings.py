@@ -21,8 +21,6 @@ ENV = os.environ.get("CAREKEY_ENV", "development").strip().lower()
 if ENV not in {"development", "production"}:
     raise ImproperlyConfigured(f"CAREKEY_ENV must be 'development' or 'production', not {ENV!r}.")
 PRODUCTION = ENV == "production"
-# The benchmark floor route (carekey/benchfloor.py, bench/): never in production.
-BENCH_FLOOR = os.environ.get("CAREKEY_BENCH_FLOOR", "") == "1" and not PRODUCTION
 DATA_DIR = Path(os.environ.get("CAREKEY_DATA_DIR", "./var")).resolve()
 # Every entry point (cli, wsgi, pytest) imports these settings before anything writes to
 # the data dir, so from here on what this process creates (the SQLite database, its -wal

@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from carekey import benchfloor
 from carekey.api import api
 from carekey.portal import mfa_views, session_views, views
 
@@ -38,4 +37,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
-urlpatterns += benchfloor.urlpatterns()

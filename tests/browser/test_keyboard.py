@@ -118,23 +118,8 @@ def sign_in_by_keyboard(page: Page, email: str, password: str = PASSWORD) -> Non
     press_button(page, page.get_by_role("button", name="Sign in"))
 
 
-def test_sign_in_enroll_app_lock_and_remove_with_the_keyboard_alone(
-    page: Page, make_patient: Callable[..., User]
-) -> None:
-    patient = make_patient("keys@example.org", name="Kim Keys")
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    page.goto("/portal/signin")
-
-    # Sign-in, first with a wrong password: focus goes to the error summary.
-    sign_in_by_keyboard(page, patient.email, "not-the-password")
-    expect_error_summary(page, "Email or password is incorrect.")
-    sign_in_by_keyboard(page, patient.email)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Kim")
-
-    # "Enable MFA" from the Security page.
-    portal_nav = page.get_by_role("navigation", name="Portal")
-    press_button(page, portal_nav.get_by_role("link", name="Security"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Security settings")
+def enroll_by_keyboard(page: Page) -> tuple[str, int]:
+    """From the Security page to a verified factor; returns its secret and the step used."""
     press_button(page, page.get_by_role("button", name="Enable MFA"), key="Space")
     expect_step_heading(page, "Set up your authenticator app")
 
@@ -167,8 +152,11 @@ def test_sign_in_enroll_app_lock_and_remove_with_the_keyboard_alone(
     press_button(page, page.get_by_role("button", name="Done"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Security settings")
     expect(page.get_by_role("cell", name="Verified", exact=True)).to_be_visible()
+    return secret, step
 
-    # App-lock settings: on, 10 minutes, unlock with the password.
+
+def set_app_lock_by_keyboard(page: Page) -> None:
+    """App-lock settings: on, 10 minutes, unlock with the password."""
     lock_box = page.get_by_label("Lock the portal when I'm away")
     press_button(page, lock_box, key="Space")
     expect(lock_box).to_be_checked()
@@ -191,6 +179,27 @@ def test_sign_in_enroll_app_lock_and_remove_with_the_keyboard_alone(
     assert_focus_visible(page)
     press_button(page, page.get_by_role("button", name="Save app lock settings"))
     expect(page.get_by_role("status")).to_contain_text("App lock settings saved.")
+
+
+def test_sign_in_enroll_app_lock_and_remove_with_the_keyboard_alone(
+    page: Page, make_patient: Callable[..., User]
+) -> None:
+    patient = make_patient("keys@example.org", name="Kim Keys")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto("/portal/signin")
+
+    # Sign-in, first with a wrong password: focus goes to the error summary.
+    sign_in_by_keyboard(page, patient.email, "not-the-password")
+    expect_error_summary(page, "Email or password is incorrect.")
+    sign_in_by_keyboard(page, patient.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Kim")
+
+    # "Enable MFA" from the Security page.
+    portal_nav = page.get_by_role("navigation", name="Portal")
+    press_button(page, portal_nav.get_by_role("link", name="Security"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Security settings")
+    secret, step = enroll_by_keyboard(page)
+    set_app_lock_by_keyboard(page)
 
     # Lock now, then unlock with the password: focus on the lock screen's heading.
     press_button(page, page.get_by_role("button", name="Lock now"), backwards=True)

@@ -95,3 +95,19 @@ def test_wrong_code_does_not_match() -> None:
 )
 def test_malformed_stored_hash_does_not_match(stored: str) -> None:
     assert recovery.matches("ABCDEFGHJKMNPQRS", stored) is False
+
+
+def test_a_code_padded_past_the_input_limit_is_refused_unread() -> None:
+    padded = "ABCD-EFGH-JKMN-PQRS" + " " * 50
+    assert len(padded.replace(" ", "").replace("-", "")) == recovery.CODE_LENGTH
+    with pytest.raises(recovery.InvalidRecoveryCode):
+        recovery.normalize(padded)
+
+
+def test_a_drawn_duplicate_is_redrawn_so_the_set_is_complete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three draws: A..., A... again, then B...; two codes asked for, two distinct given."""
+    draws = iter("A" * 16 + "A" * 16 + "B" * 16)
+    monkeypatch.setattr("carekey.mfa.recovery.secrets.choice", lambda alphabet: next(draws))
+    assert recovery.generate_codes(2) == ["AAAA-AAAA-AAAA-AAAA", "BBBB-BBBB-BBBB-BBBB"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pyotp
 import pytest
@@ -207,3 +208,51 @@ def test_group_secret_splits_into_groups_of_four() -> None:
     assert totp.group_secret("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") == (
         "ABCD EFGH IJKL MNOP QRST UVWX YZ23 4567"
     )
+
+
+@pytest.mark.parametrize("offset", [-2, -1, 0, 1, 2])
+def test_a_wider_window_accepts_two_steps_either_side(offset: int) -> None:
+    assert totp.matching_step(RFC_SECRET, code(offset), NOW, None, window=2) == T + offset
+    assert totp.matching_step(RFC_SECRET, code(3), NOW, None, window=2) is None
+
+
+def test_a_wider_window_still_refuses_used_steps() -> None:
+    assert totp.matching_step(RFC_SECRET, code(-2), NOW, T - 1, window=2) is None
+    assert totp.is_replay(RFC_SECRET, code(-2), NOW, T - 1, window=2)
+
+
+def test_a_code_padded_past_the_input_limit_is_refused_unread() -> None:
+    padded = "123 456" + " " * 60
+    assert len(padded.replace(" ", "")) == 6
+    with pytest.raises(totp.InvalidCodeFormat):
+        totp.normalize_code(padded)
+
+
+labels = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
+
+
+@given(labels, labels)
+def test_no_issuer_or_account_name_alters_the_uri_structure(issuer: str, account: str) -> None:
+    uri = totp.provisioning_uri(RFC_SECRET, account, issuer)
+    parts = urlsplit(uri)
+    assert (parts.scheme, parts.netloc) == ("otpauth", "totp")
+    assert parts.fragment == ""
+    label_issuer, _, label_account = parts.path.lstrip("/").partition(":")
+    assert (unquote(label_issuer), unquote(label_account)) == (issuer, account)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    assert query == {
+        "secret": [RFC_SECRET],
+        "issuer": [issuer],
+        "algorithm": ["SHA1"],
+        "digits": ["6"],
+        "period": ["30"],
+    }
+
+
+@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", max_size=64))
+def test_grouping_a_secret_loses_nothing(secret: str) -> None:
+    grouped = totp.group_secret(secret)
+    assert grouped.replace(" ", "") == secret
+    groups = grouped.split(" ") if secret else []
+    assert all(len(g) == 4 for g in groups[:-1])
+    assert not groups or 1 <= len(groups[-1]) <= 4
