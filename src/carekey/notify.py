@@ -9,15 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from carekey import clock
-from carekey.accounts.netinfo import client_ip, user_agent
-from carekey.devices import describe
+from carekey import clock, conf
+from carekey.client import client_ip, user_agent
+from carekey.client import describe_device as describe
 
 logger = logging.getLogger("carekey.notify")
 
@@ -41,7 +40,7 @@ def send(kind: str, user: Any, request: HttpRequest | None = None, **context: An
         "when": clock.now(),
         "device": describe(user_agent(request)) if request is not None else "",
         "ip": client_ip(request) if request is not None else None,
-        "issuer": settings.ISSUER,
+        "issuer": conf.issuer(),
         **context,
     }
     text = render_to_string(f"emails/{kind}.txt", values)

@@ -14,6 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from carekey.conf import DEFAULTS
 from carekey.mfa.crypto import SecretBox, load_or_create_key_file, parse_keys
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -109,9 +110,9 @@ if PRODUCTION:
             "CAREKEY_ENV=production refuses to start without " + ", ".join(_missing) + "."
         )
     SECRET_KEY = os.environ["CAREKEY_SECRET_KEY"].strip()
-    ENCRYPTION_KEYS = parse_keys(os.environ["CAREKEY_ENCRYPTION_KEYS"])
+    CAREKEY_ENCRYPTION_KEYS = parse_keys(os.environ["CAREKEY_ENCRYPTION_KEYS"])
     try:
-        SecretBox(ENCRYPTION_KEYS)
+        SecretBox(CAREKEY_ENCRYPTION_KEYS)
     except ValueError as exc:
         raise ImproperlyConfigured(f"CAREKEY_ENCRYPTION_KEYS: {exc}") from None
     ALLOWED_HOSTS = _env_list("CAREKEY_ALLOWED_HOSTS")
@@ -125,19 +126,25 @@ else:
     SECRET_KEY = os.environ.get("CAREKEY_SECRET_KEY", "").strip() or load_or_create_key_file(
         DATA_DIR / "secret_key"
     )
-    ENCRYPTION_KEYS = parse_keys(os.environ.get("CAREKEY_ENCRYPTION_KEYS", "")) or [
+    CAREKEY_ENCRYPTION_KEYS = parse_keys(os.environ.get("CAREKEY_ENCRYPTION_KEYS", "")) or [
         load_or_create_key_file(DATA_DIR / "encryption.key")
     ]
     ALLOWED_HOSTS = _env_list("CAREKEY_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
     DEBUG = os.environ.get("CAREKEY_DEBUG", "") == "1"
 
-ISSUER = os.environ.get("CAREKEY_ISSUER", "").strip() or "CareKey"
-IDLE_TIMEOUT_MINUTES = _env_int("CAREKEY_IDLE_TIMEOUT_MINUTES", 30)
-SESSION_MAX_HOURS = _env_int("CAREKEY_SESSION_MAX_HOURS", 12)
+CAREKEY_ISSUER = os.environ.get("CAREKEY_ISSUER", "").strip() or DEFAULTS["CAREKEY_ISSUER"]
+CAREKEY_IDLE_TIMEOUT_MINUTES = _env_int(
+    "CAREKEY_IDLE_TIMEOUT_MINUTES", DEFAULTS["CAREKEY_IDLE_TIMEOUT_MINUTES"]
+)
+CAREKEY_SESSION_MAX_HOURS = _env_int(
+    "CAREKEY_SESSION_MAX_HOURS", DEFAULTS["CAREKEY_SESSION_MAX_HOURS"]
+)
 # Audit events are kept six years by default: the HIPAA documentation retention period.
-AUDIT_RETENTION_DAYS = _env_int("CAREKEY_AUDIT_RETENTION_DAYS", 6 * 366)
+CAREKEY_AUDIT_RETENTION_DAYS = _env_int(
+    "CAREKEY_AUDIT_RETENTION_DAYS", DEFAULTS["CAREKEY_AUDIT_RETENTION_DAYS"]
+)
 # Forwarded headers are believed only from these proxy addresses (CONTRACT §4 throttling).
-TRUSTED_PROXIES = _env_list("CAREKEY_TRUSTED_PROXIES")
+CAREKEY_TRUSTED_PROXIES = _env_list("CAREKEY_TRUSTED_PROXIES")
 
 INSTALLED_APPS = [
     "carekey.staff.apps.CareKeyAdminConfig",
@@ -156,18 +163,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "carekey.portal.middleware.SecurityHeadersMiddleware",
+    "carekey.gate.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "carekey.accounts.middleware.SessionLifetimeMiddleware",
+    "carekey.gate.middleware.SessionLifetimeMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "carekey.accounts.middleware.AccessGateMiddleware",
+    "carekey.gate.middleware.AccessGateMiddleware",
 ]
 
 ROOT_URLCONF = "carekey.urls"
@@ -226,7 +233,9 @@ AUTH_USER_MODEL = "accounts.User"
 # (the 100 MiB ones above all) out from under the concurrency cap.
 PASSWORD_HASHERS = ["carekey.accounts.hashers.OwaspArgon2PasswordHasher"]
 # Argon2 runs at once per process (19 MiB each); further sign-ins wait their turn.
-MAX_CONCURRENT_HASHES = _env_int("CAREKEY_MAX_CONCURRENT_HASHES", 2)
+CAREKEY_MAX_CONCURRENT_HASHES = _env_int(
+    "CAREKEY_MAX_CONCURRENT_HASHES", DEFAULTS["CAREKEY_MAX_CONCURRENT_HASHES"]
+)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -236,13 +245,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/portal/signin"
+LOGIN_URL = "signin"
 
 SESSION_ENGINE = "carekey.accounts.session_store"
 SESSION_COOKIE_NAME = "carekey_session"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+SESSION_COOKIE_AGE = CAREKEY_SESSION_MAX_HOURS * 3600
 # Off by default: the cookie ends when the browser closes, so a shared or kiosk computer
 # keeps no session for the next person. On, it lives until the session's own end (at most
 # CAREKEY_SESSION_MAX_HOURS), for portals that want "stay signed in across restarts".
@@ -250,7 +259,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = not _env_flag("CAREKEY_SESSION_COOKIE_PERSISTE
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "carekey.portal.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "carekey.gate.errors.csrf_failure"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

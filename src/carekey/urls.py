@@ -7,33 +7,57 @@ from django.views.generic import RedirectView
 from carekey.api import api
 from carekey.portal import mfa_views, session_views, views
 
-handler400 = "carekey.portal.errors.bad_request"
-handler404 = "carekey.portal.errors.not_found"
-handler500 = "carekey.portal.errors.server_error"
+handler400 = "carekey.gate.errors.bad_request"
+handler404 = "carekey.gate.errors.not_found"
+handler500 = "carekey.gate.errors.server_error"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/portal/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="home", permanent=False), name="root"),
     path("portal/", views.home, name="home"),
     path("portal/signin", views.signin, name="signin"),
     path("portal/signin/verify", views.signin_verify, name="signin-verify"),
     path("portal/signout", views.signout, name="signout"),
     path("portal/security", views.security, name="security"),
-    path("portal/security/factors", mfa_views.start_enrollment),
-    path("portal/security/factors/<uuid:factor_id>/verify", mfa_views.verify_enrollment),
-    path("portal/security/factors/<uuid:factor_id>/cancel", mfa_views.cancel_enrollment),
-    path("portal/security/factors/<uuid:factor_id>/remove", mfa_views.remove_factor),
-    path("portal/security/recovery-codes", mfa_views.generate_recovery_codes),
-    path("portal/security/recovery-codes/done", mfa_views.recovery_codes_saved),
-    path("portal/security/app-lock", session_views.save_app_lock),
-    path("portal/security/sessions/others", session_views.sign_out_other_devices),
+    path("portal/security/factors", mfa_views.start_enrollment, name="factor-add"),
+    path(
+        "portal/security/factors/<uuid:factor_id>/verify",
+        mfa_views.verify_enrollment,
+        name="factor-verify",
+    ),
+    path(
+        "portal/security/factors/<uuid:factor_id>/cancel",
+        mfa_views.cancel_enrollment,
+        name="factor-cancel",
+    ),
+    path(
+        "portal/security/factors/<uuid:factor_id>/remove",
+        mfa_views.remove_factor,
+        name="factor-remove",
+    ),
+    path(
+        "portal/security/recovery-codes",
+        mfa_views.generate_recovery_codes,
+        name="recovery-codes",
+    ),
+    path(
+        "portal/security/recovery-codes/done",
+        mfa_views.recovery_codes_saved,
+        name="recovery-codes-saved",
+    ),
+    path("portal/security/app-lock", session_views.save_app_lock, name="app-lock"),
+    path(
+        "portal/security/sessions/others",
+        session_views.sign_out_other_devices,
+        name="devices-signout-others",
+    ),
     path(
         "portal/security/sessions/<str:device_id>/signout",
         session_views.sign_out_device,
-        name="security-device-signout",
+        name="device-signout",
     ),
-    path("portal/lock", session_views.lock_now),
-    path("portal/locked", session_views.locked),
-    path("api/v1/", api.urls),
-    path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("portal/lock", session_views.lock_now, name="lock"),
+    path("portal/locked", session_views.locked, name="locked"),
+    path("api/v1/", api.urls),  # django-ninja names each operation (namespace "api")
+    path("admin/", admin.site.urls),  # the admin names its own ("admin:…")
+    path("i18n/", include("django.conf.urls.i18n")),  # "set_language"
 ]

@@ -176,7 +176,7 @@ def test_lock_now_locks_at_once(signed_in_page: Client, patient) -> None:
     html = signed_in_page.get("/portal/").content.decode()
     assert ">Lock now</button>" in html and 'data-app-lock-seconds="300"' in html
     response = signed_in_page.post("/portal/lock", {"next": "/portal/security"})
-    assert response["Location"] == "/portal/locked?next=/portal/security"
+    assert response["Location"] == "/portal/locked?next=%2Fportal%2Fsecurity"  # URL-encoded
     assert signed_in_page.get("/portal/").status_code == 302
 
 

@@ -31,7 +31,7 @@ def turn_on(api: ApiClient, minutes: int = 5, method: str = "password") -> None:
 def test_lock_delay_equal_to_the_idle_sign_out_is_refused_clearly(
     signed_in_api: ApiClient, patient: User, settings: Any
 ) -> None:
-    settings.IDLE_TIMEOUT_MINUTES = 30
+    settings.CAREKEY_IDLE_TIMEOUT_MINUTES = 30
     turn_on(signed_in_api, 10)
     response = signed_in_api.put(
         "/app-lock", {"enabled": True, "timeout_minutes": 30, "unlock_method": "password"}
@@ -52,7 +52,7 @@ def test_lock_delay_equal_to_the_idle_sign_out_is_refused_clearly(
 def test_security_page_does_not_offer_the_idle_sign_out_minutes(
     signed_in_page: Client, patient: User, settings: Any
 ) -> None:
-    settings.IDLE_TIMEOUT_MINUTES = 30
+    settings.CAREKEY_IDLE_TIMEOUT_MINUTES = 30
     html = signed_in_page.get("/portal/security").content.decode()
     lock = section(html, "app-lock-heading")
     offered = re.findall(r'<option value="(\d+)"', lock)

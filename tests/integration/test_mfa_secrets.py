@@ -52,19 +52,19 @@ def test_recovery_codes_are_stored_as_salted_hashes(signed_in_api) -> None:
 def test_rotatekeys_then_dropping_the_old_key_still_verifies(patient) -> None:
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     with time_machine.travel(timezone.now(), tick=False) as traveller:
-        with override_settings(ENCRYPTION_KEYS=[old_key]):
+        with override_settings(CAREKEY_ENCRYPTION_KEYS=[old_key]):
             api = ApiClient()
             api.sign_in(patient.email)
             factor_id, secret = enroll(api)
             assert api.post(f"/mfa/factors/{factor_id}/verify", {"code": code_now(secret)})
         before = raw_secret_columns()
-        with override_settings(ENCRYPTION_KEYS=[new_key, old_key]):
+        with override_settings(CAREKEY_ENCRYPTION_KEYS=[new_key, old_key]):
             out = io.StringIO()
             call_command("rotatekeys", stdout=out)
             assert "Re-encrypted 1 secret" in out.getvalue()
         assert raw_secret_columns() != before
         traveller.shift(timedelta(seconds=30))
-        with override_settings(ENCRYPTION_KEYS=[new_key]):
+        with override_settings(CAREKEY_ENCRYPTION_KEYS=[new_key]):
             response = api.post("/session/reauthenticate", {"code": code_now(secret)})
             assert response.status_code == 200, response.content
 

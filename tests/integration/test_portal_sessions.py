@@ -39,7 +39,7 @@ def test_session_id_rotates_at_sign_in(patient) -> None:
     assert not PortalSession.objects.filter(session_key=stored_key(before)).exists()
 
 
-@override_settings(IDLE_TIMEOUT_MINUTES=30)
+@override_settings(CAREKEY_IDLE_TIMEOUT_MINUTES=30)
 def test_idle_session_is_signed_out(patient) -> None:
     start = timezone.now()
     with time_machine.travel(start, tick=False) as traveller:
@@ -53,7 +53,7 @@ def test_idle_session_is_signed_out(patient) -> None:
         assert api.get("/session").status_code == 401
 
 
-@override_settings(SESSION_MAX_HOURS=12, IDLE_TIMEOUT_MINUTES=30)
+@override_settings(CAREKEY_SESSION_MAX_HOURS=12, CAREKEY_IDLE_TIMEOUT_MINUTES=30)
 def test_active_session_still_ends_at_the_absolute_limit(patient) -> None:
     start = timezone.now()
     with time_machine.travel(start, tick=False) as traveller:

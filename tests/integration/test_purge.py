@@ -61,7 +61,7 @@ def purge() -> str:
 
 
 def test_audit_retention_defaults_to_six_years() -> None:
-    assert settings.AUDIT_RETENTION_DAYS >= 6 * 365
+    assert settings.CAREKEY_AUDIT_RETENTION_DAYS >= 6 * 365
 
 
 def test_purge_deletes_only_what_has_expired(make_patient: Any) -> None:
@@ -69,18 +69,18 @@ def test_purge_deletes_only_what_has_expired(make_patient: Any) -> None:
     abandoned = factor(patient, "unverified", timedelta(minutes=16), "Old tablet")
     pending = factor(patient, "unverified", timedelta(minutes=5), "New tablet")
     kept = factor(patient, "verified", timedelta(days=400), "Phone")
-    idle = settings.IDLE_TIMEOUT_MINUTES
+    idle = settings.CAREKEY_IDLE_TIMEOUT_MINUTES
     session(
         patient, "idle" * 8, created=timedelta(minutes=idle + 5), active=timedelta(minutes=idle + 1)
     )
     session(
         patient,
         "aged" * 8,
-        created=timedelta(hours=settings.SESSION_MAX_HOURS, minutes=1),
+        created=timedelta(hours=settings.CAREKEY_SESSION_MAX_HOURS, minutes=1),
         active=timedelta(minutes=1),
     )
     session(patient, "live" * 8, created=timedelta(hours=1), active=timedelta(minutes=1))
-    retention = timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    retention = timedelta(days=settings.CAREKEY_AUDIT_RETENTION_DAYS)
     old = event(patient, retention + timedelta(days=1))
     recent = event(patient, retention - timedelta(days=1))
 
@@ -96,7 +96,7 @@ def test_purge_deletes_only_what_has_expired(make_patient: Any) -> None:
 
 def test_retention_follows_the_setting(make_patient: Any, settings: Any) -> None:
     patient = make_patient()
-    settings.AUDIT_RETENTION_DAYS = 30
+    settings.CAREKEY_AUDIT_RETENTION_DAYS = 30
     event(patient, timedelta(days=31))
     kept = event(patient, timedelta(days=29))
     purge()

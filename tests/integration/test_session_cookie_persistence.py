@@ -41,7 +41,7 @@ def test_by_default_the_cookie_ends_with_the_browser(patient) -> None:
 def test_persistent_cookie_lives_as_long_as_the_session(patient) -> None:
     with override_settings(SESSION_EXPIRE_AT_BROWSER_CLOSE=False):
         cookie = cookie_after_sign_in(patient.email)
-    assert int(cookie["max-age"]) == settings.SESSION_MAX_HOURS * 3600
+    assert int(cookie["max-age"]) == settings.CAREKEY_SESSION_MAX_HOURS * 3600
     assert cookie["expires"]
 
 

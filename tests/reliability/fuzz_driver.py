@@ -15,9 +15,9 @@ from typing import Any
 
 from carekey.accounts import session_state as keys
 from carekey.accounts.models import PortalSession, ThrottleState, User
+from carekey.accounts.session_state import LOCKED
 from carekey.accounts.session_store import stored_key
 from carekey.applock.models import AppLockPreference
-from carekey.accounts.session_state import LOCKED
 from carekey.mfa.models import Factor, RecoveryCode
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import enroll, enroll_and_verify

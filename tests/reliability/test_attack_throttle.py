@@ -152,7 +152,7 @@ CODE_ROWS: dict[str, Callable[[Actor], None]] = {
 
 @pytest.mark.parametrize("row", CODE_ROWS)
 def test_code_throttle_is_not_bypassed(row: str, settings: Any) -> None:
-    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    settings.CAREKEY_TRUSTED_PROXIES = ["10.0.0.1"]
     CODE_ROWS[row](actor_at_aal2("ana@example.org"))
 
 
@@ -223,7 +223,7 @@ def test_password_throttle_is_not_bypassed(variation: str) -> None:
 def test_forwarded_for_is_believed_only_from_trusted_proxies(
     settings: Any, remote: str, forwarded: str, recorded: str
 ) -> None:
-    settings.TRUSTED_PROXIES = ["10.0.0.1", "10.0.0.2"]
+    settings.CAREKEY_TRUSTED_PROXIES = ["10.0.0.1", "10.0.0.2"]
     patient = Actor("ana@example.org")
     response = _sign_in(
         patient.user.email, PASSWORD, REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded

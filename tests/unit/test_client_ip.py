@@ -12,13 +12,13 @@ from django.test import RequestFactory, override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carekey.accounts.netinfo import USER_AGENT_MAX, client_ip, user_agent
+from carekey.client import USER_AGENT_MAX, client_ip, user_agent
 
 PROXY = "10.0.0.1"
 INNER_PROXY = "10.0.0.2"
 CLIENT = "203.0.113.9"
 SPOOFED = "198.51.100.7"
-behind_proxies = override_settings(TRUSTED_PROXIES=[PROXY, INNER_PROXY])
+behind_proxies = override_settings(CAREKEY_TRUSTED_PROXIES=[PROXY, INNER_PROXY])
 
 
 def request(remote: str = PROXY, forwarded: str | None = None, **meta: Any) -> HttpRequest:
@@ -27,7 +27,7 @@ def request(remote: str = PROXY, forwarded: str | None = None, **meta: Any) -> H
     return RequestFactory().get("/", REMOTE_ADDR=remote, **meta)
 
 
-@override_settings(TRUSTED_PROXIES=[])
+@override_settings(CAREKEY_TRUSTED_PROXIES=[])
 def test_without_trusted_proxies_the_header_is_ignored() -> None:
     assert client_ip(request(CLIENT)) == CLIENT
     assert client_ip(request(CLIENT, forwarded=SPOOFED)) == CLIENT
@@ -106,7 +106,7 @@ def test_whatever_the_client_writes_the_proxy_entry_wins(written: list[str], see
 def test_without_trusted_proxies_the_connection_address_always_wins(
     written: list[str], remote: str
 ) -> None:
-    with override_settings(TRUSTED_PROXIES=[]):
+    with override_settings(CAREKEY_TRUSTED_PROXIES=[]):
         assert client_ip(request(remote, forwarded=", ".join(written))) == remote
 
 
@@ -116,14 +116,14 @@ def test_user_agent_is_cut_to_its_maximum_and_missing_is_empty() -> None:
     assert user_agent(RequestFactory().get("/")) == ""
 
 
-@override_settings(TRUSTED_PROXIES=["10.0.0.0/24", "2001:DB8:0:0::1"])
+@override_settings(CAREKEY_TRUSTED_PROXIES=["10.0.0.0/24", "2001:DB8:0:0::1"])
 def test_trusted_proxies_may_be_ranges_and_any_spelling_of_an_address() -> None:
     assert client_ip(request("10.0.0.77", forwarded=CLIENT)) == CLIENT
     assert client_ip(request("2001:db8::1", forwarded=CLIENT)) == CLIENT
     assert client_ip(request("10.0.1.1", forwarded=CLIENT)) == "10.0.1.1"
 
 
-@override_settings(TRUSTED_PROXIES=["not-an-address", PROXY])
+@override_settings(CAREKEY_TRUSTED_PROXIES=["not-an-address", PROXY])
 def test_an_unreadable_proxy_entry_trusts_nobody_else() -> None:
     assert client_ip(request(PROXY, forwarded=CLIENT)) == CLIENT
     assert client_ip(request(CLIENT, forwarded=SPOOFED)) == CLIENT

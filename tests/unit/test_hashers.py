@@ -85,7 +85,7 @@ def in_flight_peak(
 def test_concurrent_hashes_are_capped_per_process(
     monkeypatch: pytest.MonkeyPatch, settings: Any, cap: int
 ) -> None:
-    settings.MAX_CONCURRENT_HASHES = cap
+    settings.CAREKEY_MAX_CONCURRENT_HASHES = cap
     hasher = OwaspArgon2PasswordHasher()
     encoded = hasher.encode(PASSWORD, hasher.salt())
 
@@ -100,5 +100,5 @@ def test_concurrent_hashes_are_capped_per_process(
 
 
 def test_the_cap_defaults_to_two(settings: Any) -> None:
-    assert settings.MAX_CONCURRENT_HASHES == 2
+    assert settings.CAREKEY_MAX_CONCURRENT_HASHES == 2
     assert hash_slots() is hash_slots()

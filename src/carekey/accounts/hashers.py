@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import threading
 
-from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
+
+from carekey import conf
 
 _slots_lock = threading.Lock()
 _slots: dict[int, threading.BoundedSemaphore] = {}
 
 
 def hash_slots() -> threading.BoundedSemaphore:
-    """The one semaphore of this process, sized by settings.MAX_CONCURRENT_HASHES.
+    """The one semaphore of this process, sized by conf.max_concurrent_hashes().
 
     One per process (gunicorn workers are processes), shared by every hasher instance, so
     a burst of sign-ins waits its turn instead of allocating 19 MiB per request at once.
     Keyed by size so a test that changes the setting gets a semaphore of that size.
     """
-    size = int(settings.MAX_CONCURRENT_HASHES)
+    size = int(conf.max_concurrent_hashes())
     with _slots_lock:
         if size not in _slots:
             _slots[size] = threading.BoundedSemaphore(size)

@@ -10,18 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from carekey import clock
+from carekey import clock, conf
 from carekey.accounts import session_state as state
 from carekey.accounts import session_store as keys
 from carekey.accounts.models import PortalSession
-from carekey.accounts.netinfo import client_ip, user_agent
 from carekey.audit.record import record
+from carekey.errors import CareKeyError
+from carekey.client import client_ip, user_agent
 
 # Write last activity at most this often: a row update per click buys nothing.
 ACTIVITY_RESOLUTION_SECONDS = 5
@@ -55,9 +55,9 @@ def expiry_reason(session: SessionBase, now: float) -> str | None:
     """Why a signed-in session has ended, or None while it is alive."""
     created = state.created(session, now)
     last = state.last_active(session, created)
-    if now - created > settings.SESSION_MAX_HOURS * 3600:
+    if now - created > conf.session_max_hours() * 3600:
         return "absolute"
-    if now - last > settings.IDLE_TIMEOUT_MINUTES * 60:
+    if now - last > conf.idle_timeout_minutes() * 60:
         return "idle"
     if awaits_second_factor(session) and now - created > SECOND_FACTOR_WAIT_SECONDS:
         return "second_factor_timeout"
@@ -121,8 +121,8 @@ def active_sessions(user: Any) -> list[PortalSession]:
         PortalSession.objects.filter(
             user=user,
             expire_date__gt=now,
-            last_active_at__gt=now - timedelta(minutes=settings.IDLE_TIMEOUT_MINUTES),
-            created_at__gt=now - timedelta(hours=settings.SESSION_MAX_HOURS),
+            last_active_at__gt=now - timedelta(minutes=conf.idle_timeout_minutes()),
+            created_at__gt=now - timedelta(hours=conf.session_max_hours()),
         )
         .only("session_key", "user_agent", "ip", "created_at", "last_active_at")
         .order_by("-last_active_at")[:50]
@@ -174,12 +174,18 @@ def devices(request: HttpRequest, user: Any) -> list[Device]:
     ]
 
 
-class DeviceNotFound(LookupError):
+class DeviceNotFound(CareKeyError):
     """No session of this patient has that id (unknown, ended, or someone else's)."""
 
+    code = "session_not_found"
+    status = 404
 
-class ThisDevice(ValueError):
+
+class ThisDevice(CareKeyError):
     """The id names the caller's own session: that is "Sign out", not this."""
+
+    code = "validation_error"
+    status = 422
 
 
 def sign_out_device(request: HttpRequest, user: Any, public_id: str) -> str:

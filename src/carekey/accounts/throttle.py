@@ -18,15 +18,18 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from carekey import clock
+from carekey import clock, conf
 from carekey.accounts.models import ThrottleState, normalize_email
+from carekey.errors import CareKeyError
 
-FREE_FAILURES = 5
-FIRST_WAIT_SECONDS = 30
-MAX_WAIT_SECONDS = 15 * 60
+# Read once when the module loads (the Limit objects below are built from them); a host
+# changes them with the CAREKEY_THROTTLE_* settings (carekey/conf.py).
+FREE_FAILURES = int(conf.get("CAREKEY_THROTTLE_FREE_FAILURES"))
+FIRST_WAIT_SECONDS = int(conf.get("CAREKEY_THROTTLE_FIRST_WAIT_SECONDS"))
+MAX_WAIT_SECONDS = int(conf.get("CAREKEY_THROTTLE_MAX_WAIT_SECONDS"))
 # NIST SP 800-63B: after this many consecutive failed codes, codes stop working until the
 # patient proves themselves another way (a recovery code) or staff reset the factor.
-CODE_HARD_STOP = 100
+CODE_HARD_STOP = int(conf.get("CAREKEY_CODE_HARD_STOP"))
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -56,12 +59,16 @@ CODES = Limit(hard_stop=CODE_HARD_STOP)
 PER_IP = Limit(free_failures=30, forget_after=3600, reset_on_success=False)
 
 
-class Throttled(Exception):
+class Throttled(CareKeyError):
     """Refused without checking: the key is waiting out earlier failures."""
 
+    code = "too_many_attempts"
+    status = 429
+    retry_after: int
+
     def __init__(self, retry_after: int, refusals: int = 1, key: str = "") -> None:
-        super().__init__(_("Too many attempts. Try again in %(n)s seconds.") % {"n": retry_after})
-        self.retry_after = retry_after
+        text = _("Too many attempts. Try again in %(n)s seconds.") % {"n": retry_after}
+        super().__init__(text, retry_after=retry_after)
         self.refusals = refusals  # refusals in this wait window, this one included
         self.key = key
 
@@ -71,12 +78,11 @@ class CodesStopped(Throttled):
 
     def __init__(self, refusals: int = 1, key: str = "") -> None:
         super().__init__(MAX_WAIT_SECONDS, refusals, key)
-        self.args = (
-            _(
-                "Codes from your authenticator app are turned off after too many wrong "
-                "attempts. Use a recovery code, or ask the support desk to reset it."
-            ),
+        self.message = _(
+            "Codes from your authenticator app are turned off after too many wrong "
+            "attempts. Use a recovery code, or ask the support desk to reset it."
         )
+        self.args = (self.message,)
 
 
 def wait_after(failures: int) -> int:

@@ -9,13 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from carekey.accounts.throttle import Throttled
 from carekey.api.applock import router as applock_router
-from carekey.api.errors import ApiError, error_response, from_api_error, service_unavailable
+from carekey.api.errors import error_response, from_error, service_unavailable
 from carekey.api.mfa import router as mfa_router
 from carekey.api.openapi import CareKeyApi
 from carekey.api.session import router as session_router
-from carekey.mfa.errors import MfaError
+from carekey.errors import CareKeyError
 
 logger = logging.getLogger("carekey.api")
 
@@ -28,11 +27,6 @@ api = CareKeyApi(
 api.add_router("/", session_router)
 api.add_router("/", mfa_router)
 api.add_router("/", applock_router)
-
-MFA_STATUS = {
-    "mfa_factor_not_found": 404,
-    "reauthentication_required": 403,
-}
 
 
 def _sentence(errors: list[dict[str, object]]) -> str:
@@ -78,19 +72,10 @@ def _field_sentence(field: str, kind: str, ctx: object) -> str:
     return _("The field '%(field)s' is not valid.") % names
 
 
-@api.exception_handler(ApiError)
-def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return from_api_error(exc)
-
-
-@api.exception_handler(MfaError)
-def _mfa_error(request: HttpRequest, exc: MfaError) -> HttpResponse:
-    return error_response(MFA_STATUS.get(exc.code, 422), exc.code, exc.message)
-
-
-@api.exception_handler(Throttled)
-def _throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
-    return error_response(429, "too_many_attempts", str(exc), retry_after=exc.retry_after)
+@api.exception_handler(CareKeyError)
+def _carekey_error(request: HttpRequest, exc: CareKeyError) -> HttpResponse:
+    """Every domain error: its own code, status, sentence and Retry-After."""
+    return from_error(exc)
 
 
 @api.exception_handler(ValidationError)

@@ -10,7 +10,6 @@ from pydantic import Field
 
 from carekey.accounts import sessions
 from carekey.accounts.models import User
-from carekey.api.errors import ApiError
 from carekey.api.schemas import AppLockIn, AppLockOut, ErrorOut, EventListOut, SessionListOut
 from carekey.applock import services as applock
 
@@ -38,12 +37,9 @@ def get_app_lock(request: HttpRequest) -> dict[str, Any]:
 
 @router.put("/app-lock", response={200: AppLockOut, 422: ErrorOut})
 def put_app_lock(request: HttpRequest, body: AppLockIn) -> dict[str, Any]:
-    try:
-        chosen = applock.update(
-            request, patient(request), body.enabled, body.timeout_minutes, body.unlock_method
-        )
-    except applock.InvalidPreference as exc:
-        raise ApiError(422, "validation_error", str(exc)) from exc
+    chosen = applock.update(
+        request, patient(request), body.enabled, body.timeout_minutes, body.unlock_method
+    )
     return preferences_body(chosen)
 
 
@@ -74,12 +70,7 @@ def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
 @router.delete("/sessions/{device_id}", response={204: None, 404: ErrorOut, 422: ErrorOut})
 def sign_out_device(request: HttpRequest, device_id: str) -> HttpResponse:
     """Sign out one other device, named by the `id` of GET /sessions."""
-    try:
-        sessions.sign_out_device(request, patient(request), device_id)
-    except sessions.DeviceNotFound as exc:
-        raise ApiError(404, "session_not_found", str(exc)) from exc
-    except sessions.ThisDevice as exc:
-        raise ApiError(422, "validation_error", str(exc)) from exc
+    sessions.sign_out_device(request, patient(request), device_id)
     return HttpResponse(status=204)
 
 

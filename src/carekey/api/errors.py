@@ -5,18 +5,16 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
+from carekey.errors import CareKeyError
 
-class ApiError(Exception):
-    """Raised by endpoints; turned into the error body by the API's exception handler."""
 
-    def __init__(
-        self, status: int, code: str, message: str, *, retry_after: int | None = None
-    ) -> None:
+class ApiError(CareKeyError):
+    """An error only the API has (no signed-in user, say): code and status given here."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
-        self.message = message
-        self.retry_after = retry_after
 
 
 def error_response(
@@ -28,7 +26,7 @@ def error_response(
     return response
 
 
-def from_api_error(exc: ApiError) -> JsonResponse:
+def from_error(exc: CareKeyError) -> JsonResponse:
     return error_response(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
 
 

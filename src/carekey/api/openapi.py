@@ -12,7 +12,7 @@ from typing import Any
 
 from ninja import NinjaAPI
 
-from carekey.accounts.routes import API_SESSION, API_UNLOCK, API_WHILE_LOCKED, is_open
+from carekey.routes import API_SESSION, API_UNLOCK, API_WHILE_LOCKED, is_open
 
 UNSAFE = {"post", "put", "patch", "delete"}
 ERROR_BODY = {

@@ -7,12 +7,13 @@ from django.middleware.csrf import get_token
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from carekey.accounts import services, sessions, throttle
+from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.api.errors import ApiError
 from carekey.api.schemas import ErrorOut, SecondFactorIn, SessionOut, SignInIn, UnlockIn
 from carekey.applock import services as applock
 from carekey.mfa import services as mfa
+from carekey.mfa import signin as services
 
 router = Router(tags=["session"])
 
@@ -40,12 +41,7 @@ def get_session(request: HttpRequest) -> dict[str, object]:
 
 @router.post("/session", response={200: SessionOut, 401: ErrorOut, 429: ErrorOut})
 def create_session(request: HttpRequest, body: SignInIn) -> dict[str, object]:
-    try:
-        services.sign_in(request, body.email, body.password)
-    except services.InvalidCredentials as exc:
-        raise ApiError(401, "invalid_credentials", str(exc)) from exc
-    except throttle.Throttled as exc:
-        raise ApiError(429, "too_many_attempts", str(exc), retry_after=exc.retry_after) from exc
+    services.sign_in(request, body.email, body.password)
     return session_body(request)
 
 
@@ -92,10 +88,5 @@ def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, obje
 def unlock_session(request: HttpRequest, body: UnlockIn) -> dict[str, object]:
     """Unlock with a code or the password (by preference); five failures sign out."""
     user = signed_in_user(request)
-    try:
-        applock.unlock(request, user, code=body.code, password=body.password)
-    except applock.SignedOutAfterFailures as exc:
-        raise ApiError(
-            401, "not_authenticated", _("Too many wrong attempts. You have been signed out.")
-        ) from exc
+    applock.unlock(request, user, code=body.code, password=body.password)
     return session_body(request)

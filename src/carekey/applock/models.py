@@ -6,10 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from carekey import clock
+from carekey import clock, conf
 
-MINUTE_CHOICES = (1, 2, 5, 10, 15, 30)
-DEFAULT_MINUTES = 5
+MINUTE_CHOICES = conf.DEFAULTS["CAREKEY_LOCK_MINUTES"]
+DEFAULT_MINUTES = conf.DEFAULTS["CAREKEY_DEFAULT_LOCK_MINUTES"]
 
 
 class AppLockPreference(models.Model):

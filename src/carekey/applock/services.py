@@ -10,17 +10,18 @@ import secrets
 from dataclasses import dataclass
 from typing import NoReturn
 
-from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from carekey import clock
+from carekey import clock, conf
 from carekey.accounts import session_state as state
 from carekey.accounts import throttle
 from carekey.accounts.models import User
-from carekey.applock.models import MINUTE_CHOICES, AppLockPreference
+from carekey.applock.models import AppLockPreference
 from carekey.audit.record import record
+from carekey.errors import CareKeyError
 from carekey.mfa import checks
 from carekey.mfa.errors import MfaError, VerificationFailed
 from carekey.mfa.services import has_verified_factor, verified_factors
@@ -33,12 +34,19 @@ MAX_UNLOCK_FAILURES = 5
 UNLOCK_ATTEMPTS = throttle.Limit(free_failures=10**6, hard_stop=MAX_UNLOCK_FAILURES)
 
 
-class InvalidPreference(ValueError):
+class InvalidPreference(CareKeyError):
     """A preference the patient cannot have; the message says why."""
 
+    code = "validation_error"
+    status = 422
 
-class SignedOutAfterFailures(Exception):
+
+class SignedOutAfterFailures(CareKeyError):
     """Five wrong unlock attempts: the session is over."""
+
+    code = "not_authenticated"
+    status = 401
+    default = gettext_lazy("Too many wrong attempts. You have been signed out.")
 
 
 @dataclass(frozen=True)
@@ -80,8 +88,8 @@ def minute_choices() -> list[int]:
     """The lock delays on offer: within the policy's maximum and shorter than the idle
     sign-out (or the session would end before it could lock)."""
     org_max = policy.current().max_app_lock_minutes
-    allowed = [m for m in MINUTE_CHOICES if m < settings.IDLE_TIMEOUT_MINUTES and m <= org_max]
-    return allowed or [MINUTE_CHOICES[0]]
+    allowed = [m for m in conf.lock_minutes() if m < conf.idle_timeout_minutes() and m <= org_max]
+    return allowed or [conf.lock_minutes()[0]]
 
 
 def lock_seconds(user: User) -> int | None:
@@ -96,7 +104,11 @@ def lock_seconds(user: User) -> int | None:
 def validate(user: User, enabled: object, minutes: object, method: object) -> Preferences:
     if not isinstance(enabled, bool):
         raise InvalidPreference(_("Choose whether the portal locks: true or false."))
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes not in MINUTE_CHOICES:
+    if (
+        isinstance(minutes, bool)
+        or not isinstance(minutes, int)
+        or minutes not in conf.lock_minutes()
+    ):
         raise InvalidPreference(_("Choose a lock delay of 1, 2, 5, 10, 15 or 30 minutes."))
     org = policy.current()
     if minutes > org.max_app_lock_minutes:
@@ -107,7 +119,7 @@ def validate(user: User, enabled: object, minutes: object, method: object) -> Pr
     if minutes not in minute_choices():
         raise InvalidPreference(
             _("The lock delay must be shorter than the %(n)s-minute idle sign-out.")
-            % {"n": settings.IDLE_TIMEOUT_MINUTES}
+            % {"n": conf.idle_timeout_minutes()}
         )
     if org.require_app_lock and not enabled:
         raise InvalidPreference(_("Your organisation requires app lock; it cannot be turned off."))

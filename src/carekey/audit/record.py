@@ -7,8 +7,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from carekey.accounts.netinfo import client_ip, user_agent
 from carekey.audit.models import EVENT_TYPES, SecurityEvent
+from carekey.client import client_ip, user_agent
 
 logger = logging.getLogger("carekey.audit")
 

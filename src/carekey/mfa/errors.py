@@ -6,26 +6,22 @@ pages show its message.
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-StrOrPromise = str | Promise
+from carekey.errors import CareKeyError, StrOrPromise
 
 WRONG_CODE = _("That code didn't work. Check the time on your phone and try the newest code.")
 
 
-class MfaError(Exception):
+class MfaError(CareKeyError):
     code = "mfa_error"
+    status = 422
     default: StrOrPromise = _("Something went wrong with two-step verification.")
-
-    def __init__(self, message: str | None = None) -> None:
-        text = str(message or self.default)
-        super().__init__(text)
-        self.message = text
 
 
 class FactorNotFound(MfaError):
     code = "mfa_factor_not_found"
+    status = 404
     default = _("That authenticator was not found.")
 
 
@@ -55,6 +51,7 @@ class TooManyFactors(MfaError):
 
 class ReauthenticationRequired(MfaError):
     code = "reauthentication_required"
+    status = 403
     default = _("Enter a code from your authenticator app to confirm it's you.")
 
 

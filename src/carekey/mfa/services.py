@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from carekey import clock, notify
+from carekey import clock, conf, notify
 from carekey.accounts import session_state as state
 from carekey.accounts import sessions, throttle
 from carekey.accounts.models import User
@@ -32,10 +31,6 @@ from carekey.mfa.errors import (
 )
 from carekey.mfa.models import Factor, RecoveryCode
 from carekey.mfa.names import choose_name
-
-MAX_FACTORS = 10
-UNVERIFIED_LIFETIME = timedelta(minutes=15)
-REAUTH_LIFETIME = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ def has_verified_factor(user: User) -> bool:
 
 def purge_expired_enrollments(user: User | None = None) -> int:
     stale = Factor.objects.filter(
-        status=Factor.Status.UNVERIFIED, created_at__lt=clock.now() - UNVERIFIED_LIFETIME
+        status=Factor.Status.UNVERIFIED, created_at__lt=clock.now() - conf.enrollment_lifetime()
     )
     if user is not None:
         stale = stale.filter(user=user)
@@ -76,7 +71,9 @@ def live_factors(user: User) -> list[Factor]:
     Expired enrollments are hidden here and deleted by the next enroll or `carekey purge`,
     so that listing (the hottest call) never writes.
     """
-    fresh = Q(status=Factor.Status.VERIFIED) | Q(created_at__gte=clock.now() - UNVERIFIED_LIFETIME)
+    fresh = Q(status=Factor.Status.VERIFIED) | Q(
+        created_at__gte=clock.now() - conf.enrollment_lifetime()
+    )
     return list(Factor.objects.filter(fresh, user=user))
 
 
@@ -86,7 +83,7 @@ def get_factor(user: User, factor_id: object) -> Factor:
         factor = Factor.objects.get(pk=uuid.UUID(str(factor_id)), user=user)
     except (Factor.DoesNotExist, ValueError) as exc:
         raise FactorNotFound() from exc
-    if not factor.is_verified and factor.created_at < clock.now() - UNVERIFIED_LIFETIME:
+    if not factor.is_verified and factor.created_at < clock.now() - conf.enrollment_lifetime():
         factor.delete()
         raise FactorNotFound()
     return factor
@@ -101,7 +98,7 @@ def reauthenticated_until(request: HttpRequest) -> datetime | None:
 
 
 def _mark_reauthenticated(request: HttpRequest) -> None:
-    until = (clock.now() + REAUTH_LIFETIME).timestamp()
+    until = (clock.now() + conf.reauthentication_lifetime()).timestamp()
     state.set_reauthenticated_until(request.session, until)
 
 
@@ -124,7 +121,7 @@ def enroll(request: HttpRequest, user: User, friendly_name: str | None = None) -
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         purge_expired_enrollments(user)  # under the lock: the cap counts live factors only
-        name = choose_name(user, friendly_name, max_factors=MAX_FACTORS)
+        name = choose_name(user, friendly_name, max_factors=conf.max_factors())
         try:
             with transaction.atomic():
                 factor = Factor.objects.create(
@@ -134,7 +131,7 @@ def enroll(request: HttpRequest, user: User, friendly_name: str | None = None) -
             raise NameConflict() from exc
     state.set_enrolling(request.session, str(factor.pk))
     record("mfa.factor.enrolled", user=user, request=request, factor_id=str(factor.pk))
-    uri = totp.provisioning_uri(secret, user.email, settings.ISSUER)
+    uri = totp.provisioning_uri(secret, user.email, conf.issuer())
     return Enrollment(factor, secret, uri, totp.qr_code_data_uri(uri))
 
 

@@ -15,7 +15,7 @@ def _box(keys: tuple[str, ...]) -> SecretBox:
 
 
 def box() -> SecretBox:
-    return _box(tuple(settings.ENCRYPTION_KEYS))
+    return _box(tuple(settings.CAREKEY_ENCRYPTION_KEYS))
 
 
 def seal(secret: str) -> str:

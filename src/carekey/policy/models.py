@@ -9,7 +9,9 @@ from django.core.cache import cache
 from django.db import models
 from redis.exceptions import RedisError
 
-from carekey.applock.models import MINUTE_CHOICES
+from carekey import conf
+
+MINUTE_CHOICES = conf.DEFAULTS["CAREKEY_LOCK_MINUTES"]
 
 
 class SecurityPolicy(models.Model):

@@ -10,27 +10,27 @@ from typing import Any
 from urllib.parse import quote
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carekey.accounts import throttle
+from carekey import conf
 from carekey.accounts.models import User
+from carekey.errors import CareKeyError
 from carekey.mfa import services, totp
 from carekey.mfa.errors import (
     FactorNotFound,
     InvalidName,
     MfaError,
     NameConflict,
-    ReauthenticationRequired,
 )
 from carekey.mfa.models import Factor
+from carekey.navigation import SECURITY, url
+from carekey.portal.feedback import show_on_form
 from carekey.portal.forms import EnrollmentForm, SavedCodesForm, second_factor_form
 
-SECURITY = "/portal/security"
 CODE_FIELDS = ("code", "recovery_code", "password")
 
 
@@ -45,19 +45,13 @@ def _use_recovery(request: HttpRequest) -> bool:
     return asked or "recovery_code" in request.POST
 
 
-def _fail(form: forms.Form, exc: Exception) -> int:
-    """Show a service error on the form's code field; return the HTTP status for the page."""
+def _fail(form: forms.Form, exc: CareKeyError) -> int:
+    """Show a service error on the name or the code field; return the page's status."""
     about_name = isinstance(exc, NameConflict | InvalidName) and "friendly_name" in form.fields
     field = (
         "friendly_name" if about_name else next((f for f in CODE_FIELDS if f in form.fields), None)
     )
-    if isinstance(exc, throttle.Throttled):
-        form.add_error(field, str(exc))
-        return 429
-    if isinstance(exc, MfaError):
-        form.add_error(field, exc.message)
-        return 403 if isinstance(exc, ReauthenticationRequired) else 400
-    raise exc
+    return show_on_form(form, exc, field)
 
 
 def _reauthenticate_from(request: HttpRequest, form: forms.Form) -> None:
@@ -108,7 +102,7 @@ def _ask_for_proof(request: HttpRequest) -> HttpResponse | None:
         return _confirm_page(request, form, request.path, title, status=400)
     try:
         _reauthenticate_from(request, form)
-    except (MfaError, throttle.Throttled) as exc:
+    except CareKeyError as exc:
         return _confirm_page(request, form, request.path, title, status=_fail(form, exc))
     return None
 
@@ -122,8 +116,8 @@ def start_enrollment(request: HttpRequest) -> HttpResponse:
         enrollment = services.enroll(request, user)
     except MfaError as exc:
         messages.error(request, exc.message)
-        return HttpResponseRedirect(SECURITY)
-    return HttpResponseRedirect(f"{SECURITY}/factors/{enrollment.factor.pk}/verify")
+        return HttpResponseRedirect(url(SECURITY))
+    return HttpResponseRedirect(url("factor-verify", enrollment.factor.pk))
 
 
 @require_http_methods(["GET", "POST"])
@@ -146,7 +140,7 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
                     form.cleaned_data["code"],
                     form.cleaned_data["friendly_name"],
                 )
-            except (MfaError, throttle.Throttled) as exc:
+            except CareKeyError as exc:
                 status = _fail(form, exc)
             else:
                 if result.recovery_codes:
@@ -154,8 +148,8 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
                 messages.success(
                     request, _("%(name)s is verified.") % {"name": result.factor.friendly_name}
                 )
-                return HttpResponseRedirect(SECURITY)
-    uri = totp.provisioning_uri(secret, user.email, settings.ISSUER)
+                return HttpResponseRedirect(url(SECURITY))
+    uri = totp.provisioning_uri(secret, user.email, conf.issuer())
     context = {
         "factor": factor,
         "form": form,
@@ -171,7 +165,7 @@ def cancel_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
     factor = _factor_or_404(request, factor_id)
     if not factor.is_verified:
         services.remove_factor(request, _patient(request), factor.pk)
-    return HttpResponseRedirect(SECURITY)
+    return HttpResponseRedirect(url(SECURITY))
 
 
 def _try_removal(request: HttpRequest, factor: Factor, form: forms.Form | None) -> int | None:
@@ -182,7 +176,7 @@ def _try_removal(request: HttpRequest, factor: Factor, form: forms.Form | None) 
         if form is not None:
             _reauthenticate_from(request, form)
         services.remove_factor(request, _patient(request), factor.pk)
-    except (MfaError, throttle.Throttled) as exc:
+    except CareKeyError as exc:
         if form is None:
             raise
         return _fail(form, exc)
@@ -200,7 +194,7 @@ def remove_factor(request: HttpRequest, factor_id: Any) -> HttpResponse:
         failed = _try_removal(request, factor, form)
         if failed is None:
             messages.success(request, _("%(name)s was removed.") % {"name": factor.friendly_name})
-            return HttpResponseRedirect(SECURITY)
+            return HttpResponseRedirect(url(SECURITY))
         status = failed
     context = {"factor": factor, "form": form, "use_recovery": use_recovery, "nav": "security"}
     return render(request, "portal/remove.html", context, status=status)
@@ -214,7 +208,7 @@ def generate_recovery_codes(request: HttpRequest) -> HttpResponse:
         codes = services.generate_recovery_codes(request, _patient(request))
     except MfaError as exc:
         messages.error(request, exc.message)
-        return HttpResponseRedirect(SECURITY)
+        return HttpResponseRedirect(url(SECURITY))
     return _recovery_codes_page(request, codes)
 
 
@@ -230,4 +224,4 @@ def recovery_codes_saved(request: HttpRequest) -> HttpResponse:
                 "them somewhere safe."
             ),
         )
-    return HttpResponseRedirect(SECURITY)
+    return HttpResponseRedirect(url(SECURITY))

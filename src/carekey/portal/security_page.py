@@ -10,7 +10,7 @@ from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.applock import services as applock
 from carekey.audit.activity import patient_activity
-from carekey.devices import describe as describe_device
+from carekey.client import describe_device
 from carekey.mfa import services as mfa_services
 from carekey.policy import models as policy
 from carekey.portal.forms import AppLockForm

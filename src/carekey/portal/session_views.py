@@ -9,16 +9,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carekey.accounts import sessions, throttle
+from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.applock import services as applock
-from carekey.devices import describe as describe_device
-from carekey.mfa.errors import MfaError
+from carekey.errors import CareKeyError
+from carekey.client import describe_device
+from carekey.navigation import LOCKED, SECURITY, SIGNIN, redirect_to, safe_next, url
+from carekey.portal.feedback import show_on_form
 from carekey.portal.forms import UnlockForm
-from carekey.portal.navigation import LOCKED, SIGNIN, safe_next
 from carekey.portal.security_page import app_lock_form, render_security
-
-SECURITY = "/portal/security"
 
 
 def _patient(request: HttpRequest) -> User:
@@ -41,10 +40,10 @@ def save_app_lock(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["unlock_method"],
             )
         except applock.InvalidPreference as exc:
-            form.add_error(None, str(exc))
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("App lock settings saved."))
-            return HttpResponseRedirect(SECURITY + "#app-lock-heading")
+            return HttpResponseRedirect(url(SECURITY, fragment="app-lock-heading"))
     return render_security(request, lock_form=form, status=400)
 
 
@@ -53,7 +52,7 @@ def sign_out_other_devices(request: HttpRequest) -> HttpResponse:
     ended = sessions.sign_out_other_devices(request, _patient(request))
     text = ngettext("Signed out %(n)s other device.", "Signed out %(n)s other devices.", ended)
     messages.success(request, text % {"n": ended})
-    return HttpResponseRedirect(SECURITY + "#devices-heading")
+    return HttpResponseRedirect(url(SECURITY, fragment="devices-heading"))
 
 
 @require_POST
@@ -64,18 +63,17 @@ def sign_out_device(request: HttpRequest, device_id: str) -> HttpResponse:
     except sessions.DeviceNotFound:
         messages.info(request, _("That device was already signed out."))
     except sessions.ThisDevice as exc:
-        messages.error(request, str(exc))
+        messages.error(request, exc.message)
     else:
         text = _("Signed out %(device)s.") % {"device": describe_device(agent)}
         messages.success(request, text)
-    return HttpResponseRedirect(SECURITY + "#devices-heading")
+    return HttpResponseRedirect(url(SECURITY, fragment="devices-heading"))
 
 
 @require_POST
 def lock_now(request: HttpRequest) -> HttpResponse:
     applock.lock(request, "lock_now")
-    next_path = safe_next(request.POST.get("next"), default="/portal/")
-    return HttpResponseRedirect(f"{LOCKED}?next={next_path}")
+    return redirect_to(LOCKED, request.POST.get("next") or "")
 
 
 @require_http_methods(["GET", "POST"])
@@ -98,12 +96,11 @@ def locked(request: HttpRequest) -> HttpResponse:
                     code=form.cleaned_data.get("code"),
                     password=form.cleaned_data.get("password"),
                 )
-            except applock.SignedOutAfterFailures:
-                messages.error(request, _("Too many wrong attempts. You have been signed out."))
-                return HttpResponseRedirect(SIGNIN)
-            except (MfaError, throttle.Throttled) as exc:
-                status = 429 if isinstance(exc, throttle.Throttled) else 400
-                form.add_error(next(iter(form.fields)), str(exc))
+            except applock.SignedOutAfterFailures as exc:
+                messages.error(request, exc.message)
+                return HttpResponseRedirect(url(SIGNIN))
+            except CareKeyError as exc:
+                status = show_on_form(form, exc)
             else:
                 return HttpResponseRedirect(next_path)
     context = {"form": form, "next": next_path, "first_name": user.first_name}

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from carekey.accounts import services, sessions, throttle
+from carekey.accounts import sessions, throttle
 from carekey.accounts.models import User
+from carekey.errors import CareKeyError
 from carekey.mfa import services as mfa_services
-from carekey.mfa.errors import MfaError
+from carekey.mfa import signin as services
+from carekey.navigation import SIGNIN, VERIFY, redirect_to, safe_next, url
+from carekey.portal.feedback import show_on_form
 from carekey.portal.forms import SignInForm, second_factor_form
-from carekey.portal.navigation import SIGNIN, VERIFY, safe_next
 from carekey.portal.security_page import render_security
 
 
@@ -34,7 +34,7 @@ def signin(request: HttpRequest) -> HttpResponse:
             retry_after = exc.retry_after
         else:
             if sessions.awaits_second_factor(request.session):
-                return HttpResponseRedirect(f"{VERIFY}?{urlencode({'next': next_path})}")
+                return redirect_to(VERIFY, next_path)
             return HttpResponseRedirect(next_path)
         form.add_error(None, services.GENERIC_FAILURE)
     elif request.method == "POST":
@@ -52,7 +52,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
     """The second step of sign-in: a code, or a recovery code, raises the session to aal2."""
     next_path = safe_next(request.POST.get("next") or request.GET.get("next"))
     if not request.user.is_authenticated:
-        return HttpResponseRedirect(SIGNIN)
+        return HttpResponseRedirect(url(SIGNIN))
     if not sessions.awaits_second_factor(request.session):
         return HttpResponseRedirect(next_path)
     use_recovery = request.GET.get("method") == "recovery" or "recovery_code" in request.POST
@@ -70,9 +70,8 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
                     code=form.cleaned_data.get("code"),
                     recovery_code=form.cleaned_data.get("recovery_code"),
                 )
-            except (MfaError, throttle.Throttled) as exc:
-                status = 429 if isinstance(exc, throttle.Throttled) else 400
-                form.add_error(next(iter(form.fields)), str(exc))
+            except CareKeyError as exc:
+                status = show_on_form(form, exc)
             else:
                 if left is not None:
                     _recovery_code_notice(request, left)
@@ -95,10 +94,10 @@ def signout(request: HttpRequest) -> HttpResponse:
     """POST signs out; GET (the lock screen's "Sign out" link) asks first."""
     if request.method == "GET":
         if not request.user.is_authenticated:
-            return HttpResponseRedirect(SIGNIN)
+            return HttpResponseRedirect(url(SIGNIN))
         return render(request, "portal/signout.html", {})
     services.sign_out(request)
-    return HttpResponseRedirect(SIGNIN)
+    return HttpResponseRedirect(url(SIGNIN))
 
 
 @require_http_methods(["GET"])

@@ -8,10 +8,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from carekey.accounts import sessions
-from carekey.portal.navigation import SIGNIN, redirect_to
+from carekey.navigation import SIGNIN, redirect_to
 
 
 class CareKeyAdminSite(admin.AdminSite):
@@ -37,4 +38,4 @@ class CareKeyAdminSite(admin.AdminSite):
                 },
                 status=403,
             )
-        return redirect_to(SIGNIN, request.GET.get("next") or "/admin/")
+        return redirect_to(SIGNIN, request.GET.get("next") or reverse("admin:index"))

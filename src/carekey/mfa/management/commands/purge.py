@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 
-from carekey import clock
+from carekey import clock, conf
 from carekey.accounts import throttle
 from carekey.accounts.models import PortalSession
 from carekey.audit.models import SecurityEvent
@@ -22,18 +21,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         now = clock.now()
         factors = purge_expired_enrollments()
-        idle_cutoff = now - timedelta(minutes=settings.IDLE_TIMEOUT_MINUTES)
-        absolute_cutoff = now - timedelta(hours=settings.SESSION_MAX_HOURS)
+        idle_cutoff = now - timedelta(minutes=conf.idle_timeout_minutes())
+        absolute_cutoff = now - timedelta(hours=conf.session_max_hours())
         sessions, _ = PortalSession.objects.filter(
             Q(expire_date__lt=now)
             | Q(last_active_at__lt=idle_cutoff)
             | Q(created_at__lt=absolute_cutoff)
         ).delete()
-        retention = timedelta(days=settings.AUDIT_RETENTION_DAYS)
+        retention = timedelta(days=conf.audit_retention_days())
         events, _ = SecurityEvent.objects.filter(created_at__lt=now - retention).delete()
         counts = throttle.purge_stale(now)
         self.stdout.write(
             f"Purged {factors} expired enrollment(s), {sessions} session(s), "
-            f"{events} audit event(s) older than {settings.AUDIT_RETENTION_DAYS} days, "
+            f"{events} audit event(s) older than {conf.audit_retention_days()} days, "
             f"{counts} stale throttle count(s)."
         )

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from carekey.routes import PRIVATE_PREFIXES
+
 Handler = Callable[[HttpRequest], HttpResponse]
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -38,6 +40,6 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if request.path_info.startswith(("/portal/", "/api/", "/admin/")):
+        if request.path_info.startswith(PRIVATE_PREFIXES):
             response.setdefault("Cache-Control", "no-store")
         return response

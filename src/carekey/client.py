@@ -1,11 +1,16 @@
-"""Who is asking: the client address and user agent, trusting proxies only when configured."""
+"""Who is asking: the client address (trusting proxies only when configured), the user
+agent, and a readable name for the device it describes ("Firefox on Windows")."""
 
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
-from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from user_agents import parse
+
+from carekey import conf
 
 USER_AGENT_MAX = 512
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -42,7 +47,7 @@ def client_ip(request: HttpRequest) -> str | None:
     our own proxies.
     """
     remote = _valid_ip(request.META.get("REMOTE_ADDR", ""))
-    trusted = _networks(settings.TRUSTED_PROXIES)
+    trusted = _networks(conf.trusted_proxies())
     if remote is None or not _is_trusted(remote, trusted):
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
@@ -58,3 +63,24 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def user_agent(request: HttpRequest) -> str:
     return str(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX]
+
+
+@lru_cache(maxsize=1024)
+def _families(user_agent: str) -> tuple[str, str]:
+    """(browser, system) as the parser names them; cached, as parsing is the slow part."""
+    agent = parse(user_agent)
+    return agent.browser.family, agent.os.family
+
+
+def describe_device(user_agent: str) -> str:
+    """Translated at each call, so each reader gets their own language."""
+    if not user_agent.strip():
+        return _("Unknown device")
+    browser_family, system_family = _families(user_agent)
+    browser = browser_family if browser_family != "Other" else _("Unknown browser")
+    system = system_family if system_family != "Other" else ""
+    return (
+        _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+        if system
+        else browser
+    )

@@ -11,10 +11,11 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
-from carekey.accounts import throttle
 from carekey.accounts.models import User
+from carekey.errors import CareKeyError
 from carekey.mfa.errors import MfaError
 from carekey.mfa.models import Factor, RecoveryCode
 from carekey.mfa.services import REASON_MAX_LENGTH, reset_mfa
@@ -86,8 +87,8 @@ def _confirmed(request: HttpRequest, staff: User, form: ResetReasonForm) -> bool
     """The staff member's fresh code; a wrong or missing one is shown on the form."""
     try:
         require_fresh_code(request, staff, form.cleaned_data["code"])
-    except (MfaError, throttle.Throttled) as exc:
-        form.add_error("code", exc.message if isinstance(exc, MfaError) else str(exc))
+    except CareKeyError as exc:
+        form.add_error("code", exc.message)
         return False
     return True
 
@@ -178,6 +179,7 @@ class PatientAdmin(SupportDeskAdmin):
     @admin.display(description="Audit trail")
     def audit(self, obj: User) -> str:
         return format_html(
-            '<a href="/admin/audit/securityevent/?patient={}">Security events of this patient</a>',
+            '<a href="{}?patient={}">Security events of this patient</a>',
+            reverse("admin:audit_securityevent_changelist"),
             obj.pk,
         )

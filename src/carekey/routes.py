@@ -6,7 +6,13 @@ document (api/openapi.py) read the same lists without importing each other.
 
 from __future__ import annotations
 
+# Anything under /api/ answers in JSON, errors included, whatever the version.
+API_ROOT = "/api/"
 API_PREFIX = "/api/v1/"
+PORTAL_PREFIX = "/portal/"
+ADMIN_PREFIX = "/admin/"
+# Responses under these are never cached by a browser or a proxy.
+PRIVATE_PREFIXES = (PORTAL_PREFIX, API_ROOT, ADMIN_PREFIX)
 API_DOCS = ("/api/v1/openapi.json", "/api/v1/docs")
 # The /session calls check for themselves; a locked session keeps only these three.
 API_SESSION = "/api/v1/session"

@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 
 from carekey.api.errors import error_response
 from carekey.api.errors import service_unavailable as api_service_unavailable
+from carekey.routes import API_ROOT
 
 logger = logging.getLogger("carekey.portal")
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path_info.startswith("/api/")
+    return request.path_info.startswith(API_ROOT)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

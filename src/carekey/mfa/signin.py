@@ -8,17 +8,21 @@ from django.utils.translation import gettext_lazy as _
 
 from carekey.accounts import device_cookies, session_state, sessions, throttle
 from carekey.accounts.models import User, normalize_email
-from carekey.accounts.netinfo import client_ip
 from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
+from carekey.errors import CareKeyError
+from carekey.client import client_ip
 from carekey.mfa.services import has_verified_factor
 
 GENERIC_FAILURE = _("Email or password is incorrect.")
 
 
-class InvalidCredentials(Exception):
-    def __init__(self) -> None:
-        super().__init__(str(GENERIC_FAILURE))
+class InvalidCredentials(CareKeyError):
+    """The same answer for an unknown email and a wrong password."""
+
+    code = "invalid_credentials"
+    status = 401
+    default = GENERIC_FAILURE
 
 
 def _reserve(request: HttpRequest, address: str, known: User | None) -> list[throttle.Attempt]:

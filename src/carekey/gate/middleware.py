@@ -12,7 +12,18 @@ from django.utils.translation import gettext as _
 from carekey import clock
 from carekey.accounts import device_cookies, sessions
 from carekey.accounts.models import User
-from carekey.accounts.routes import (
+from carekey.api.errors import error_response
+from carekey.applock import services as applock
+from carekey.navigation import (
+    LOCKED,
+    SECURITY,
+    VERIFY,
+    redirect_with_next,
+    signin_redirect,
+)
+from carekey.policy import models as policy
+from carekey.routes import (
+    ADMIN_PREFIX,
     API_DOCS,
     API_PREFIX,
     API_SESSION,
@@ -21,19 +32,10 @@ from carekey.accounts.routes import (
     API_WHILE_LOCKED,
     PORTAL_BEFORE_SECOND_FACTOR,
     PORTAL_OPEN,
+    PORTAL_PREFIX,
     PORTAL_UNENROLLED,
     PORTAL_WHILE_LOCKED,
     is_open,
-)
-from carekey.api.errors import error_response
-from carekey.applock import services as applock
-from carekey.policy import models as policy
-from carekey.portal.navigation import (
-    LOCKED,
-    SECURITY,
-    VERIFY,
-    redirect_with_next,
-    signin_redirect,
 )
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -83,7 +85,7 @@ class AccessGateMiddleware:
         path = request.path_info  # what Django routes on; never a client-set prefix
         if path.startswith(API_PREFIX):
             return self._gate_api(request, path)
-        if path.startswith(("/portal/", "/admin/")) and not is_open(path, PORTAL_OPEN):
+        if path.startswith((PORTAL_PREFIX, ADMIN_PREFIX)) and not is_open(path, PORTAL_OPEN):
             return self._gate_page(request, path)
         return None
 
@@ -98,7 +100,7 @@ class AccessGateMiddleware:
             return redirect_with_next(LOCKED, request)
         if sessions.next_level(request.session) == "aal2" or is_open(path, PORTAL_UNENROLLED):
             return None
-        if path.startswith("/admin/") and request.user.is_staff:
+        if path.startswith(ADMIN_PREFIX) and request.user.is_staff:
             return redirect_with_next(SECURITY, request)  # staff enroll before the admin
         if enrollment_required():
             return redirect_with_next(SECURITY, request)

@@ -1,0 +1,1 @@
+"""The pure core: TOTP, recovery codes, encryption, QR codes. No Django (import-linter)."""

@@ -1,0 +1,1 @@
+"""The access gate: who reaches what, answered in each face's language."""

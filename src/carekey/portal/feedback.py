@@ -1,0 +1,24 @@
+"""The pages' one way to show a domain error: its sentence on the form, and the status.
+
+The API answers a CareKeyError with its own status (422 for a wrong code); a page that
+shows the form again answers 400, except for the two statuses a browser or a test can act
+on: 429 (wait) and 403 (confirm it's you first).
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from carekey.errors import CareKeyError
+
+PAGE_STATUSES = {429: 429, 403: 403}
+
+
+def page_status(exc: CareKeyError) -> int:
+    return PAGE_STATUSES.get(exc.status, 400)
+
+
+def show_on_form(form: forms.Form, exc: CareKeyError, field: str | None = None) -> int:
+    """The error's sentence on `field` (else the form's first field); the page's status."""
+    form.add_error(field if field is not None else next(iter(form.fields), None), exc.message)
+    return page_status(exc)
