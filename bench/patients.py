@@ -22,7 +22,8 @@ from carekey.accounts.models import PortalSession, ThrottleState, User
 from carekey.accounts.session_store import SessionStore
 from carekey.audit.events import EventType
 from carekey.audit.models import SecurityEvent
-from carekey.mfa import recovery, totp, vault
+from carekey.core import recovery, totp
+from carekey.mfa import vault
 from carekey.mfa.models import Factor, RecoveryCode
 
 PASSWORD = "bench-password-not-secret-42"

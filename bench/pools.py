@@ -20,7 +20,7 @@ from patients import (
     open_session,
 )
 
-from carekey.mfa import totp
+from carekey.core import totp
 
 
 def prepare_signed_in(out: Path, count: int, floor_path: str) -> dict[str, Any]:

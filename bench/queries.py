@@ -24,7 +24,7 @@ from patients import (
 )
 
 from carekey.accounts.models import User
-from carekey.mfa import totp
+from carekey.core import totp
 
 
 def _explain(sql: str) -> list[str]:

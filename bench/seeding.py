@@ -19,7 +19,8 @@ from patients import EVENT_TYPES, PASSWORD, UA
 from carekey.accounts.models import User
 from carekey.audit.events import EventType
 from carekey.audit.models import SecurityEvent
-from carekey.mfa import totp, vault
+from carekey.core import totp
+from carekey.mfa import vault
 from carekey.mfa.models import Factor
 
 SEED_DOMAIN = "seed.example.org"

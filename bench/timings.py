@@ -17,7 +17,8 @@ from django.contrib.auth.hashers import get_hasher, make_password
 from patients import PASSWORD
 
 from carekey.accounts.models import ThrottleState
-from carekey.mfa import recovery, totp, vault
+from carekey.core import recovery, totp
+from carekey.mfa import vault
 
 
 def _timed(action: Callable[[], object], repeat: int) -> dict[str, float]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import reliability.harness as harness
-from carekey.mfa import totp
+from carekey.core import totp
 from reliability.machine import describe_machine
 from reliability.webclient import Browser, Reply
 

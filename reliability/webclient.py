@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from typing import Any
 
-from carekey.mfa import totp
+from carekey.core import totp
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SESSION_COOKIE = "carekey_session"

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from carekey.mfa import totp
+from carekey.core import totp
 
 
 def code_now(secret: str, offset_steps: int = 0) -> str:

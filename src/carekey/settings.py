@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from carekey.conf import DEFAULTS
-from carekey.mfa.crypto import SecretBox, load_or_create_key_file, parse_keys
+from carekey.core.crypto import SecretBox, load_or_create_key_file, parse_keys
 
 BASE_DIR = Path(__file__).resolve().parent
 ENV = os.environ.get("CAREKEY_ENV", "development").strip().lower()

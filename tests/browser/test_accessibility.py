@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 
 from carekey.accounts.models import User
 from carekey.applock.models import AppLockPreference
-from carekey.mfa import totp
+from carekey.core import totp
 from tests.browser.axe import describe, run_axe
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import code_now, enroll, enroll_and_verify, wrong_code

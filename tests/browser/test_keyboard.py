@@ -3,7 +3,7 @@ arrows and typing). No clicks and no .fill(): focus moves with Tab until it is o
 wanted, and every control reached shows a visible focus indicator.
 
 The patient reads the key from the page (here: copies it with the "Copy" button) and
-computes the codes the way an authenticator app would, with carekey.mfa.totp.
+computes the codes the way an authenticator app would, with carekey.core.totp.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from carekey.accounts.models import User
 from carekey.applock.models import AppLockPreference
-from carekey.mfa import totp
+from carekey.core import totp
 from tests.browser.test_accessibility import verified_factor
 from tests.conftest import PASSWORD
 from tests.mfa_helpers import code_now, wrong_code

@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import expect
 
-from carekey.mfa import totp
+from carekey.core import totp
 from tests.conftest import PASSWORD
 
 

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from carekey.accounts import session_state as session_keys
 from carekey.accounts import throttle
 from carekey.accounts.models import ThrottleState, User
+from carekey.core.recovery import ALPHABET
 from carekey.mfa.models import Factor, RecoveryCode
-from carekey.mfa.recovery import ALPHABET
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import code_now, enroll, enroll_and_verify
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from carekey.accounts.models import PortalSession, User
 from carekey.audit.models import SecurityEvent
-from carekey.mfa import totp, vault
+from carekey.core import totp
+from carekey.mfa import vault
 from carekey.mfa.models import Factor
 from tests.conftest import ApiClient
 

@@ -22,7 +22,8 @@ from django.test.utils import CaptureQueriesContext
 
 from carekey.accounts.models import User
 from carekey.audit.models import SecurityEvent
-from carekey.mfa import totp, vault
+from carekey.core import totp
+from carekey.mfa import vault
 from carekey.mfa.models import Factor
 from tests.conftest import ApiClient
 from tests.mfa_helpers import code_now, wrong_code

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from carekey.accounts.models import PortalSession
 from carekey.audit.models import SecurityEvent
-from carekey.mfa import recovery
+from carekey.core import recovery
 from carekey.mfa.models import RecoveryCode
 from tests.conftest import ApiClient
 from tests.integration.test_replay_race import run_together

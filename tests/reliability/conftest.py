@@ -29,7 +29,7 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 
-from carekey.mfa import recovery, totp
+from carekey.core import recovery, totp
 from tests.conftest import require
 
 FULL = os.environ.get("CAREKEY_RELIABILITY_FULL", "") == "1"

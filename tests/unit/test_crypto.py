@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from carekey.mfa.crypto import SecretBox, load_or_create_key_file, parse_keys
+from carekey.core.crypto import SecretBox, load_or_create_key_file, parse_keys
 
 
 def new_key() -> str:

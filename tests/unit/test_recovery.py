@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carekey.mfa import recovery
+from carekey.core import recovery
 
 FORMAT = re.compile(r"[A-HJKMNP-Z2-9]{4}(?:-[A-HJKMNP-Z2-9]{4}){3}")
 
@@ -109,5 +109,5 @@ def test_a_drawn_duplicate_is_redrawn_so_the_set_is_complete(
 ) -> None:
     """Three draws: A..., A... again, then B...; two codes asked for, two distinct given."""
     draws = iter("A" * 16 + "A" * 16 + "B" * 16)
-    monkeypatch.setattr("carekey.mfa.recovery.secrets.choice", lambda alphabet: next(draws))
+    monkeypatch.setattr("carekey.core.recovery.secrets.choice", lambda alphabet: next(draws))
     assert recovery.generate_codes(2) == ["AAAA-AAAA-AAAA-AAAA", "BBBB-BBBB-BBBB-BBBB"]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from carekey.mfa import totp
+from carekey.core import totp
 
 ARABIC_INDIC = "\u0661\u0662\u0663\u0664\u0665\u0666"  # isdigit() says True
 FULLWIDTH = "\uff11\uff12\uff13\uff14\uff15\uff16"

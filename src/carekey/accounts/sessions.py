@@ -20,8 +20,8 @@ from carekey.accounts import session_state as state
 from carekey.accounts import session_store as keys
 from carekey.accounts.models import PortalSession
 from carekey.audit.record import record
-from carekey.errors import CareKeyError
 from carekey.client import client_ip, user_agent
+from carekey.errors import CareKeyError
 
 # Write last activity at most this often: a row update per click buys nothing.
 ACTIVITY_RESOLUTION_SECONDS = 5

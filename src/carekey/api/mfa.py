@@ -18,6 +18,7 @@ from carekey.api.schemas import (
     RemainingOut,
     VerifiedFactorOut,
 )
+from carekey.core import totp
 from carekey.mfa import services
 from carekey.mfa.models import Factor
 
@@ -51,8 +52,10 @@ def list_factors(request: HttpRequest) -> dict[str, Any]:
 @router.post("/mfa/factors", response={201: EnrolledFactorOut, 403: ErrorOut, 422: ErrorOut})
 def enroll_factor(request: HttpRequest, body: EnrollIn) -> Status[dict[str, Any]]:
     enrollment = services.enroll(request, patient(request), body.friendly_name)
-    totp = {"qr_code": enrollment.qr_code, "secret": enrollment.secret, "uri": enrollment.uri}
-    return Status(201, {**factor_body(enrollment.factor), "totp": totp})
+    setup = enrollment.setup
+    qr_code = totp.qr_code_data_uri(setup.uri)
+    totp_body = {"qr_code": qr_code, "secret": setup.secret, "uri": setup.uri}
+    return Status(201, {**factor_body(enrollment.factor), "totp": totp_body})
 
 
 @router.post(

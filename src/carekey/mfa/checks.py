@@ -19,7 +19,8 @@ from carekey.accounts import throttle
 from carekey.accounts.models import User
 from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
-from carekey.mfa import recovery, totp, vault
+from carekey.core import recovery, totp
+from carekey.mfa import vault
 from carekey.mfa.errors import InvalidInput, VerificationFailed
 from carekey.mfa.models import Factor, RecoveryCode
 

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out: the rules the page and the API share."""
+"""Sign-in: the password step, the second step, and sign-out; the page and the API share it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from carekey.accounts import device_cookies, session_state, sessions, throttle
 from carekey.accounts.models import User, normalize_email
 from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
-from carekey.errors import CareKeyError
 from carekey.client import client_ip
-from carekey.mfa.services import has_verified_factor
+from carekey.errors import CareKeyError
+from carekey.mfa import checks
+from carekey.mfa.aftermath import recovery_code_spent
+from carekey.mfa.errors import NoVerifiedFactor
+from carekey.mfa.queries import has_verified_factor, verified_factors
+from carekey.mfa.reauth import mark_reauthenticated
 
 GENERIC_FAILURE = _("Email or password is incorrect.")
 
@@ -93,3 +97,27 @@ def start_session(request: HttpRequest, user: User) -> None:
 
 def sign_out(request: HttpRequest) -> None:
     logout(request)
+
+
+def complete_sign_in(
+    request: HttpRequest,
+    user: User,
+    *,
+    code: str | None = None,
+    recovery_code: str | None = None,
+) -> int | None:
+    """The second step of sign-in: a code raises the session to aal2 under a new id.
+
+    Returns how many recovery codes are left when one was spent, else None.
+    """
+    factors = verified_factors(user)
+    if not factors:
+        raise NoVerifiedFactor()
+    proof = checks.prove(request, user, factors, code=code, recovery_code=recovery_code)
+    sessions.set_level(request, "aal2")
+    mark_reauthenticated(request)
+    if proof.used_recovery_code:
+        return recovery_code_spent(request, user)
+    request.session.cycle_key()
+    record("mfa.challenge.succeeded", user=user, request=request, purpose="sign_in")
+    return None

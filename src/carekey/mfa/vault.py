@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from carekey.mfa.crypto import SecretBox
+from carekey.core.crypto import SecretBox
 
 
 @lru_cache(maxsize=4)

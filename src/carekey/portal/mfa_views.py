@@ -16,10 +16,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carekey import conf
 from carekey.accounts.models import User
+from carekey.core import totp
 from carekey.errors import CareKeyError
-from carekey.mfa import services, totp
+from carekey.mfa import services
 from carekey.mfa.errors import (
     FactorNotFound,
     InvalidName,
@@ -124,8 +124,8 @@ def start_enrollment(request: HttpRequest) -> HttpResponse:
 def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
     user = _patient(request)
     factor = _factor_or_404(request, factor_id)
-    secret = services.enrollment_secret(request, factor)
-    if secret is None:
+    setup = services.enrollment_setup(request, user, factor)
+    if setup is None:
         raise Http404("not an enrollment of this session")
     status = 200
     form = EnrollmentForm(request.POST if request.method == "POST" else None)
@@ -149,12 +149,11 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
                     request, _("%(name)s is verified.") % {"name": result.factor.friendly_name}
                 )
                 return HttpResponseRedirect(url(SECURITY))
-    uri = totp.provisioning_uri(secret, user.email, conf.issuer())
     context = {
         "factor": factor,
         "form": form,
-        "qr_code": totp.qr_code_data_uri(uri),
-        "secret_groups": totp.group_secret(secret).split(),
+        "qr_code": totp.qr_code_data_uri(setup.uri),
+        "secret_groups": setup.secret_groups,
         "nav": "security",
     }
     return render(request, "portal/enroll.html", context, status=status)

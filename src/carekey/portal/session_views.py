@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.applock import services as applock
-from carekey.errors import CareKeyError
 from carekey.client import describe_device
+from carekey.errors import CareKeyError
 from carekey.navigation import LOCKED, SECURITY, SIGNIN, redirect_to, safe_next, url
 from carekey.portal.feedback import show_on_form
 from carekey.portal.forms import UnlockForm

@@ -1,0 +1,153 @@
+"""A patient's factors: enroll, verify the first code, rename, remove (CONTRACT §4).
+
+The kind of factor (TOTP today) is asked through `kinds`, so another kind joins without
+editing these rules: reauthentication before adding a second, the cap, names, what follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+
+from carekey import clock, conf, notify
+from carekey.accounts import session_state as state
+from carekey.accounts import sessions
+from carekey.accounts.models import User
+from carekey.audit.record import record
+from carekey.mfa import checks, kinds
+from carekey.mfa.aftermath import after_security_change
+from carekey.mfa.errors import NameConflict
+from carekey.mfa.models import Factor, RecoveryCode
+from carekey.mfa.names import choose_name
+from carekey.mfa.queries import get_factor, has_verified_factor, purge_expired_enrollments
+from carekey.mfa.reauth import mark_reauthenticated, require_reauthentication
+from carekey.mfa.recovery_codes import new_recovery_codes, store_recovery_codes
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """A started enrollment: the factor row, and its kind's setup data for the faces."""
+
+    factor: Factor
+    setup: Any
+
+
+@dataclass(frozen=True)
+class Verified:
+    factor: Factor
+    recovery_codes: list[str] | None
+
+
+def enroll(
+    request: HttpRequest, user: User, friendly_name: str | None = None, kind: str = kinds.DEFAULT
+) -> Enrollment:
+    """Start a factor; a second one needs a fresh code (reauthentication)."""
+    if has_verified_factor(user):
+        require_reauthentication(request)
+    factor_kind = kinds.get(kind)
+    started = factor_kind.start(user)
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        purge_expired_enrollments(user)  # under the lock: the cap counts live factors only
+        name = choose_name(user, friendly_name, max_factors=conf.max_factors())
+        try:
+            with transaction.atomic():
+                factor = Factor.objects.create(
+                    user=user,
+                    friendly_name=name,
+                    factor_type=factor_kind.type,
+                    secret_ciphertext=started.sealed_secret,
+                )
+        except IntegrityError as exc:
+            raise NameConflict() from exc
+    state.set_enrolling(request.session, str(factor.pk))
+    record("mfa.factor.enrolled", user=user, request=request, factor_id=str(factor.pk))
+    return Enrollment(factor, started.setup)
+
+
+def enrollment_setup(request: HttpRequest, user: User, factor: Factor) -> Any:
+    """The setup again, only for the session that started this unfinished enrollment."""
+    if factor.is_verified or state.enrolling(request.session) != str(factor.pk):
+        return None
+    return kinds.get(factor.factor_type).setup(user, factor.secret_ciphertext)
+
+
+def rename(user: User, factor: Factor, friendly_name: str) -> None:
+    name = choose_name(user, friendly_name, max_factors=None, exclude=factor)
+    if name != factor.friendly_name:
+        factor.friendly_name = name
+        factor.updated_at = clock.now()
+        try:
+            with transaction.atomic():
+                factor.save(update_fields=["friendly_name", "updated_at"])
+        except IntegrityError as exc:
+            raise NameConflict() from exc
+
+
+def verify_enrollment(
+    request: HttpRequest, user: User, factor_id: object, code: str, friendly_name: str = ""
+) -> Verified:
+    """Confirm a new factor with its first code; the first one brings recovery codes."""
+    factor = get_factor(user, factor_id)
+    checks.normalized_code(code)
+    new_name = friendly_name.strip()
+    if new_name:
+        choose_name(user, new_name, max_factors=None, exclude=factor)  # refuse before checking
+    checks.prove(request, user, [factor], code=code)
+    if new_name:
+        rename(user, factor, new_name)
+    mark_reauthenticated(request)
+    sessions.set_level(request, "aal2")
+    if factor.is_verified:
+        return Verified(factor, None)
+    codes = _mark_verified(user, factor)
+    state.clear_enrolling(request.session)
+    after_security_change(request, user)
+    record("mfa.factor.verified", user=user, request=request, factor_id=str(factor.pk))
+    notify.send("factor_added", user, request, factor_name=factor.friendly_name)
+    if codes is not None:
+        record("recovery_codes.generated", user=user, request=request, count=len(codes))
+    return Verified(factor, codes)
+
+
+def _mark_verified(user: User, factor: Factor) -> list[str] | None:
+    """Verify the factor; the patient's first verified factor brings ten recovery codes.
+
+    "First?" is decided under a lock on the patient's row, in the transaction that
+    stores the codes: two factors verified at the same instant must not both issue a set
+    (one would be shown and already void). A crash never leaves a first factor without
+    codes. Hashing is slow, so the likely set is hashed before the lock is taken.
+    """
+    fresh = new_recovery_codes() if not has_verified_factor(user) else None
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        first = not has_verified_factor(user)
+        factor.status = Factor.Status.VERIFIED
+        factor.save(update_fields=["status"])
+        if not first:
+            return None
+        codes, hashes = fresh or new_recovery_codes()
+        store_recovery_codes(user, hashes)
+    return codes
+
+
+def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
+    """Remove a factor; a verified one needs reauthentication and ends other sessions."""
+    factor = get_factor(user, factor_id)
+    if not factor.is_verified:
+        factor.delete()
+        state.clear_enrolling(request.session)
+        return
+    require_reauthentication(request)
+    name = factor.friendly_name
+    factor.delete()
+    mfa_on = has_verified_factor(user)
+    if not mfa_on:
+        RecoveryCode.objects.filter(user=user).delete()
+        sessions.set_level(request, "aal1")
+    after_security_change(request, user)
+    record("mfa.factor.removed", user=user, request=request, factor_id=str(factor_id))
+    notify.send("factor_removed", user, request, factor_name=name, mfa_on=mfa_on)

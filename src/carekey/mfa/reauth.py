@@ -1,0 +1,56 @@
+"""Reauthentication: a fresh code opens five minutes for sensitive changes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import HttpRequest
+
+from carekey import clock, conf
+from carekey.accounts import session_state as state
+from carekey.accounts.models import User
+from carekey.audit.record import record
+from carekey.mfa import checks
+from carekey.mfa.aftermath import recovery_code_spent
+from carekey.mfa.errors import NoVerifiedFactor, ReauthenticationRequired
+from carekey.mfa.queries import verified_factors
+
+
+def reauthenticated_until(request: HttpRequest) -> datetime | None:
+    value = state.reauthenticated_until(request.session)
+    if value is None:
+        return None
+    until = datetime.fromtimestamp(value, tz=clock.now().tzinfo)
+    return until if until > clock.now() else None
+
+
+def mark_reauthenticated(request: HttpRequest) -> None:
+    until = (clock.now() + conf.reauthentication_lifetime()).timestamp()
+    state.set_reauthenticated_until(request.session, until)
+
+
+def require_reauthentication(request: HttpRequest) -> None:
+    if reauthenticated_until(request) is None:
+        raise ReauthenticationRequired()
+
+
+def reauthenticate(
+    request: HttpRequest,
+    user: User,
+    *,
+    code: str | None = None,
+    recovery_code: str | None = None,
+) -> datetime:
+    """A fresh code (or recovery code) opens a 5-minute window for sensitive changes."""
+    factors = verified_factors(user)
+    if not factors:
+        raise NoVerifiedFactor()
+    proof = checks.prove(request, user, factors, code=code, recovery_code=recovery_code)
+    if proof.used_recovery_code:
+        recovery_code_spent(request, user)
+    else:
+        record("mfa.challenge.succeeded", user=user, request=request, purpose="reauthenticate")
+    mark_reauthenticated(request)
+    until = reauthenticated_until(request)
+    assert until is not None
+    return until
