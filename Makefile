@@ -36,6 +36,7 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff format --check src tests reliability bench
 	$(BIN)/mypy src tests reliability
 	MYPYPATH=bench $(BIN)/mypy bench
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
 format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix src tests reliability bench

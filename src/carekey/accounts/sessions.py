@@ -14,11 +14,12 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from carekey import clock, conf
 from carekey.accounts import session_state as state
 from carekey.accounts import session_store as keys
-from carekey.accounts.models import PortalSession
+from carekey.accounts.models import PortalSession, User
 from carekey.audit.record import record
 from carekey.client import client_ip, user_agent
 from carekey.errors import CareKeyError
@@ -172,6 +173,20 @@ def devices(request: HttpRequest, user: Any) -> list[Device]:
         )
         for row in active_sessions(user)
     ]
+
+
+class NotSignedIn(CareKeyError):
+    code = "not_authenticated"
+    status = 401
+    default = gettext_lazy("Sign in first.")
+
+
+def signed_in_patient(request: HttpRequest) -> User:
+    """The request's user; pages and calls the gate lets through always have one."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotSignedIn()
+    return user
 
 
 class DeviceNotFound(CareKeyError):

@@ -9,17 +9,11 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from carekey.accounts import sessions
-from carekey.accounts.models import User
+from carekey.accounts.sessions import signed_in_patient
 from carekey.api.schemas import AppLockIn, AppLockOut, ErrorOut, EventListOut, SessionListOut
 from carekey.applock import services as applock
 
 router = Router(tags=["app lock and sessions"])
-
-
-def patient(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def preferences_body(prefs: applock.Preferences) -> dict[str, Any]:
@@ -32,13 +26,13 @@ def preferences_body(prefs: applock.Preferences) -> dict[str, Any]:
 
 @router.get("/app-lock", response={200: AppLockOut})
 def get_app_lock(request: HttpRequest) -> dict[str, Any]:
-    return preferences_body(applock.preferences(patient(request)))
+    return preferences_body(applock.preferences(signed_in_patient(request)))
 
 
 @router.put("/app-lock", response={200: AppLockOut, 422: ErrorOut})
 def put_app_lock(request: HttpRequest, body: AppLockIn) -> dict[str, Any]:
     chosen = applock.update(
-        request, patient(request), body.enabled, body.timeout_minutes, body.unlock_method
+        request, signed_in_patient(request), body.enabled, body.timeout_minutes, body.unlock_method
     )
     return preferences_body(chosen)
 
@@ -55,14 +49,14 @@ def list_sessions(request: HttpRequest) -> dict[str, Any]:
                 "created_at": device.created_at,
                 "last_active_at": device.last_active_at,
             }
-            for device in sessions.devices(request, patient(request))
+            for device in sessions.devices(request, signed_in_patient(request))
         ]
     }
 
 
 @router.delete("/sessions/others", response={204: None})
 def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
-    sessions.sign_out_other_devices(request, patient(request))
+    sessions.sign_out_other_devices(request, signed_in_patient(request))
     return HttpResponse(status=204)
 
 
@@ -70,7 +64,7 @@ def revoke_other_sessions(request: HttpRequest) -> HttpResponse:
 @router.delete("/sessions/{device_id}", response={204: None, 404: ErrorOut, 422: ErrorOut})
 def sign_out_device(request: HttpRequest, device_id: str) -> HttpResponse:
     """Sign out one other device, named by the `id` of GET /sessions."""
-    sessions.sign_out_device(request, patient(request), device_id)
+    sessions.sign_out_device(request, signed_in_patient(request), device_id)
     return HttpResponse(status=204)
 
 
@@ -92,6 +86,6 @@ def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any
                 "user_agent": event.user_agent,
                 "detail": event.detail,
             }
-            for event in patient_activity(patient(request), query.limit)
+            for event in patient_activity(signed_in_patient(request), query.limit)
         ]
     }

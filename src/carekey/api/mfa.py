@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 
-from carekey.accounts.models import User
+from carekey.accounts.sessions import signed_in_patient
 from carekey.api.schemas import (
     CodeIn,
     EnrolledFactorOut,
@@ -25,12 +25,6 @@ from carekey.mfa.models import Factor
 router = Router(tags=["mfa"])
 
 
-def patient(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def factor_body(factor: Factor) -> dict[str, Any]:
     return {
         "id": str(factor.pk),
@@ -45,13 +39,13 @@ def factor_body(factor: Factor) -> dict[str, Any]:
 
 @router.get("/mfa/factors", response={200: FactorListOut})
 def list_factors(request: HttpRequest) -> dict[str, Any]:
-    factors = services.live_factors(patient(request))
+    factors = services.live_factors(signed_in_patient(request))
     return {"factors": [factor_body(f) for f in factors]}
 
 
 @router.post("/mfa/factors", response={201: EnrolledFactorOut, 403: ErrorOut, 422: ErrorOut})
 def enroll_factor(request: HttpRequest, body: EnrollIn) -> Status[dict[str, Any]]:
-    enrollment = services.enroll(request, patient(request), body.friendly_name)
+    enrollment = services.enroll(request, signed_in_patient(request), body.friendly_name)
     setup = enrollment.setup
     qr_code = totp.qr_code_data_uri(setup.uri)
     totp_body = {"qr_code": qr_code, "secret": setup.secret, "uri": setup.uri}
@@ -63,7 +57,7 @@ def enroll_factor(request: HttpRequest, body: EnrollIn) -> Status[dict[str, Any]
     response={200: VerifiedFactorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def verify_factor(request: HttpRequest, factor_id: str, body: CodeIn) -> dict[str, Any]:
-    result = services.verify_enrollment(request, patient(request), factor_id, body.code)
+    result = services.verify_enrollment(request, signed_in_patient(request), factor_id, body.code)
     answer = factor_body(result.factor)
     if result.recovery_codes is not None:
         answer["recovery_codes"] = result.recovery_codes
@@ -72,16 +66,16 @@ def verify_factor(request: HttpRequest, factor_id: str, body: CodeIn) -> dict[st
 
 @router.delete("/mfa/factors/{factor_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
 def remove_factor(request: HttpRequest, factor_id: str) -> HttpResponse:
-    services.remove_factor(request, patient(request), factor_id)
+    services.remove_factor(request, signed_in_patient(request), factor_id)
     return HttpResponse(status=204)
 
 
 @router.get("/mfa/recovery-codes", response={200: RemainingOut})
 def count_recovery_codes(request: HttpRequest) -> dict[str, int]:
-    return {"remaining": services.remaining_recovery_codes(patient(request))}
+    return {"remaining": services.remaining_recovery_codes(signed_in_patient(request))}
 
 
 @router.post("/mfa/recovery-codes", response={201: RecoveryCodesOut, 403: ErrorOut, 422: ErrorOut})
 def new_recovery_codes(request: HttpRequest) -> Status[dict[str, list[str]]]:
-    codes = services.generate_recovery_codes(request, patient(request))
+    codes = services.generate_recovery_codes(request, signed_in_patient(request))
     return Status(201, {"recovery_codes": codes})

@@ -51,20 +51,13 @@ def delete_session(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-def signed_in_user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise ApiError(401, "not_authenticated", _("Sign in first."))
-    return user
-
-
 @router.post(
     "/session/verify",
     response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def verify_session(request: HttpRequest, body: SecondFactorIn) -> dict[str, object]:
     """The second step of sign-in: raises the session to aal2 and rotates its id."""
-    user = signed_in_user(request)
+    user = sessions.signed_in_patient(request)
     if sessions.awaits_second_factor(request.session):
         mfa.complete_sign_in(request, user, code=body.code, recovery_code=body.recovery_code)
     return session_body(request)
@@ -76,7 +69,7 @@ def verify_session(request: HttpRequest, body: SecondFactorIn) -> dict[str, obje
 )
 def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, object]:
     """A fresh code opens five minutes for adding or removing factors and new codes."""
-    user = signed_in_user(request)
+    user = sessions.signed_in_patient(request)
     mfa.reauthenticate(request, user, code=body.code, recovery_code=body.recovery_code)
     return session_body(request)
 
@@ -87,6 +80,6 @@ def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, obje
 )
 def unlock_session(request: HttpRequest, body: UnlockIn) -> dict[str, object]:
     """Unlock with a code or the password (by preference); five failures sign out."""
-    user = signed_in_user(request)
+    user = sessions.signed_in_patient(request)
     applock.unlock(request, user, code=body.code, password=body.password)
     return session_body(request)

@@ -23,7 +23,11 @@ from carekey.mfa.errors import NameConflict
 from carekey.mfa.models import Factor, RecoveryCode
 from carekey.mfa.names import choose_name
 from carekey.mfa.queries import get_factor, has_verified_factor, purge_expired_enrollments
-from carekey.mfa.reauth import mark_reauthenticated, require_reauthentication
+from carekey.mfa.reauth import (
+    mark_reauthenticated,
+    needs_reauthentication,
+    require_reauthentication,
+)
 from carekey.mfa.recovery_codes import new_recovery_codes, store_recovery_codes
 
 
@@ -45,7 +49,7 @@ def enroll(
     request: HttpRequest, user: User, friendly_name: str | None = None, kind: str = kinds.DEFAULT
 ) -> Enrollment:
     """Start a factor; a second one needs a fresh code (reauthentication)."""
-    if has_verified_factor(user):
+    if needs_reauthentication(request, user):
         require_reauthentication(request)
     factor_kind = kinds.get(kind)
     started = factor_kind.start(user)

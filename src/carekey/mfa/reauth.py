@@ -13,7 +13,7 @@ from carekey.audit.record import record
 from carekey.mfa import checks
 from carekey.mfa.aftermath import recovery_code_spent
 from carekey.mfa.errors import NoVerifiedFactor, ReauthenticationRequired
-from carekey.mfa.queries import verified_factors
+from carekey.mfa.queries import has_verified_factor, verified_factors
 
 
 def reauthenticated_until(request: HttpRequest) -> datetime | None:
@@ -27,6 +27,12 @@ def reauthenticated_until(request: HttpRequest) -> datetime | None:
 def mark_reauthenticated(request: HttpRequest) -> None:
     until = (clock.now() + conf.reauthentication_lifetime()).timestamp()
     state.set_reauthenticated_until(request.session, until)
+
+
+def needs_reauthentication(request: HttpRequest, user: User) -> bool:
+    """The rule before adding a factor or acting as staff: a patient with a verified factor
+    proves it again unless the five-minute window is still open."""
+    return reauthenticated_until(request) is None and has_verified_factor(user)
 
 
 def require_reauthentication(request: HttpRequest) -> None:

@@ -26,7 +26,12 @@ from carekey.mfa.queries import (
     remaining_recovery_codes,
     verified_factors,
 )
-from carekey.mfa.reauth import reauthenticate, reauthenticated_until, require_reauthentication
+from carekey.mfa.reauth import (
+    needs_reauthentication,
+    reauthenticate,
+    reauthenticated_until,
+    require_reauthentication,
+)
 from carekey.mfa.recovery_codes import generate_recovery_codes
 from carekey.mfa.signin import complete_sign_in
 from carekey.mfa.support import REASON_MAX_LENGTH, reset_mfa
@@ -42,6 +47,7 @@ __all__ = [
     "get_factor",
     "has_verified_factor",
     "live_factors",
+    "needs_reauthentication",
     "purge_expired_enrollments",
     "reauthenticate",
     "reauthenticated_until",

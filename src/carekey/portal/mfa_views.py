@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carekey.accounts.models import User
+from carekey.accounts.sessions import signed_in_patient
 from carekey.core import totp
 from carekey.errors import CareKeyError
 from carekey.mfa import services
@@ -32,12 +32,6 @@ from carekey.portal.feedback import show_on_form
 from carekey.portal.forms import EnrollmentForm, SavedCodesForm, second_factor_form
 
 CODE_FIELDS = ("code", "recovery_code", "password")
-
-
-def _patient(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _use_recovery(request: HttpRequest) -> bool:
@@ -57,7 +51,7 @@ def _fail(form: forms.Form, exc: CareKeyError) -> int:
 def _reauthenticate_from(request: HttpRequest, form: forms.Form) -> None:
     services.reauthenticate(
         request,
-        _patient(request),
+        signed_in_patient(request),
         code=form.cleaned_data.get("code"),
         recovery_code=form.cleaned_data.get("recovery_code"),
     )
@@ -65,7 +59,7 @@ def _reauthenticate_from(request: HttpRequest, form: forms.Form) -> None:
 
 def _factor_or_404(request: HttpRequest, factor_id: object) -> Factor:
     try:
-        return services.get_factor(_patient(request), factor_id)
+        return services.get_factor(signed_in_patient(request), factor_id)
     except FactorNotFound as exc:
         raise Http404("no such factor") from exc
 
@@ -90,9 +84,7 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse
 
 
 def _ask_for_proof(request: HttpRequest) -> HttpResponse | None:
-    """Reauthenticate from this POST when needed; return the page to show if not done."""
-    if services.reauthenticated_until(request):
-        return None
+    """Reauthenticate from this POST; return the page to show if that is not done."""
     use_recovery = _use_recovery(request)
     title = _("Confirm it's you")
     if "code" not in request.POST and "recovery_code" not in request.POST:
@@ -109,8 +101,8 @@ def _ask_for_proof(request: HttpRequest) -> HttpResponse | None:
 
 @require_POST
 def start_enrollment(request: HttpRequest) -> HttpResponse:
-    user = _patient(request)
-    if services.has_verified_factor(user) and (page := _ask_for_proof(request)):
+    user = signed_in_patient(request)
+    if services.needs_reauthentication(request, user) and (page := _ask_for_proof(request)):
         return page
     try:
         enrollment = services.enroll(request, user)
@@ -122,7 +114,7 @@ def start_enrollment(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
-    user = _patient(request)
+    user = signed_in_patient(request)
     factor = _factor_or_404(request, factor_id)
     setup = services.enrollment_setup(request, user, factor)
     if setup is None:
@@ -163,7 +155,7 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
 def cancel_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
     factor = _factor_or_404(request, factor_id)
     if not factor.is_verified:
-        services.remove_factor(request, _patient(request), factor.pk)
+        services.remove_factor(request, signed_in_patient(request), factor.pk)
     return HttpResponseRedirect(url(SECURITY))
 
 
@@ -174,7 +166,7 @@ def _try_removal(request: HttpRequest, factor: Factor, form: forms.Form | None) 
     try:
         if form is not None:
             _reauthenticate_from(request, form)
-        services.remove_factor(request, _patient(request), factor.pk)
+        services.remove_factor(request, signed_in_patient(request), factor.pk)
     except CareKeyError as exc:
         if form is None:
             raise
@@ -201,10 +193,11 @@ def remove_factor(request: HttpRequest, factor_id: Any) -> HttpResponse:
 
 @require_POST
 def generate_recovery_codes(request: HttpRequest) -> HttpResponse:
-    if page := _ask_for_proof(request):
+    user = signed_in_patient(request)
+    if services.needs_reauthentication(request, user) and (page := _ask_for_proof(request)):
         return page
     try:
-        codes = services.generate_recovery_codes(request, _patient(request))
+        codes = services.generate_recovery_codes(request, user)
     except MfaError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(url(SECURITY))

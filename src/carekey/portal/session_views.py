@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carekey.accounts import sessions
-from carekey.accounts.models import User
+from carekey.accounts.sessions import signed_in_patient
 from carekey.applock import services as applock
 from carekey.client import describe_device
 from carekey.errors import CareKeyError
@@ -20,15 +20,9 @@ from carekey.portal.forms import UnlockForm
 from carekey.portal.security_page import app_lock_form, render_security
 
 
-def _patient(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @require_POST
 def save_app_lock(request: HttpRequest) -> HttpResponse:
-    user = _patient(request)
+    user = signed_in_patient(request)
     form = app_lock_form(user, request.POST)
     if form.is_valid():
         try:
@@ -49,7 +43,7 @@ def save_app_lock(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out_other_devices(request: HttpRequest) -> HttpResponse:
-    ended = sessions.sign_out_other_devices(request, _patient(request))
+    ended = sessions.sign_out_other_devices(request, signed_in_patient(request))
     text = ngettext("Signed out %(n)s other device.", "Signed out %(n)s other devices.", ended)
     messages.success(request, text % {"n": ended})
     return HttpResponseRedirect(url(SECURITY, fragment="devices-heading"))
@@ -59,7 +53,7 @@ def sign_out_other_devices(request: HttpRequest) -> HttpResponse:
 def sign_out_device(request: HttpRequest, device_id: str) -> HttpResponse:
     """One device's "Sign out"; an unknown id (already ended) only says so, as a message."""
     try:
-        agent = sessions.sign_out_device(request, _patient(request), device_id)
+        agent = sessions.sign_out_device(request, signed_in_patient(request), device_id)
     except sessions.DeviceNotFound:
         messages.info(request, _("That device was already signed out."))
     except sessions.ThisDevice as exc:
@@ -82,7 +76,7 @@ def locked(request: HttpRequest) -> HttpResponse:
     next_path = safe_next(request.POST.get("next") or request.GET.get("next"))
     if not applock.is_locked(request):
         return HttpResponseRedirect(next_path)
-    user = _patient(request)
+    user = signed_in_patient(request)
     method = applock.preferences(user).unlock_method
     form = UnlockForm(request.POST if request.method == "POST" else None, method=method)
     status = 200

@@ -59,7 +59,7 @@ def require_fresh_code(request: HttpRequest, actor: User, code: str) -> None:
     A stolen staff session alone must not be enough to strip a patient's factors. The
     check goes through the same service as the portal's, so its throttle applies.
     """
-    if services.reauthenticated_until(request) is not None:
+    if not services.needs_reauthentication(request, actor):
         return
     if not code.strip():
         raise ReauthenticationRequired()
