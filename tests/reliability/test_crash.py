@@ -113,6 +113,24 @@ def _moved(browser: Browser, server: harness.Server) -> Browser:
     return Browser(server.base, browser.user_agent, browser.timeout, browser.cookies)
 
 
+def _recovery_code_hashes(database: str) -> dict[int, set[str]]:
+    """Each patient's recovery-code hashes before the crash, to see which set survived."""
+    found: dict[int, set[str]] = {}
+    for user_id, code_hash in harness.query(
+        database, "SELECT user_id, code_hash FROM mfa_recoverycode"
+    ):
+        found.setdefault(user_id, set()).add(code_hash)
+    return found
+
+
+def _by_round(ids: list[int]) -> dict[str, list[int]]:
+    return {
+        "verifying": ids[:VERIFYING],
+        "regenerating": ids[VERIFYING : VERIFYING + REGENERATING],
+        "enrolling": ids[VERIFYING + REGENERATING :],
+    }
+
+
 @pytest.fixture(scope="module")
 def aftermath(
     migrated_template: str, tmp_path_factory: pytest.TempPathFactory
@@ -132,11 +150,7 @@ def aftermath(
         servers.append(harness.start_server(deployment, workers=2, name="crash-1"))
         prepared = _prepare(servers[0], emails)
         browsers, pending = prepared["browsers"], prepared["pending"]
-        old: dict[int, set[str]] = {}
-        for user_id, code_hash in harness.query(
-            database, "SELECT user_id, code_hash FROM mfa_recoverycode"
-        ):
-            old.setdefault(user_id, set()).add(code_hash)
+        old = _recovery_code_hashes(database)
         answered: list[int] = []
         round_one = [
             _repeatedly(browsers[e], "POST", "/mfa/recovery-codes", None, answered)
@@ -171,11 +185,7 @@ def aftermath(
             on_sight,
             first_round_answered + len(answered),
             old,
-            {
-                "verifying": ids[:VERIFYING],
-                "regenerating": ids[VERIFYING : VERIFYING + REGENERATING],
-                "enrolling": ids[VERIFYING + REGENERATING :],
-            },
+            _by_round(ids),
         )
     finally:
         for server in servers:

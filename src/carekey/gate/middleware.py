@@ -45,6 +45,16 @@ def enrollment_required() -> bool:
     return policy.current().require_mfa
 
 
+def _csrf_refusal(request: HttpRequest) -> HttpResponse | None:
+    """Django's CSRF check for an unsafe API call (django-ninja exempts its views)."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        return None
+    from ninja.utils import check_csrf
+
+    request.body  # noqa: B018 - cache it: the CSRF check may parse a form body
+    return check_csrf(request)
+
+
 class SessionLifetimeMiddleware:
     """Ends sessions past the idle, absolute or verify-step limit before anything reads them."""
 
@@ -107,13 +117,9 @@ class AccessGateMiddleware:
         return None
 
     def _gate_api(self, request: HttpRequest, path: str) -> HttpResponse | None:
-        if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            from ninja.utils import check_csrf
-
-            request.body  # noqa: B018 - cache it: the CSRF check may parse a form body
-            rejected = check_csrf(request)
-            if rejected is not None:
-                return rejected
+        rejected = _csrf_refusal(request)
+        if rejected is not None:
+            return rejected
         if is_open(path, API_DOCS):
             return None
         call = (str(request.method), path.rstrip("/") or path)
