@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from carekey import environment
+from carekey import environment, provider
 from carekey.conf import DEFAULTS
 from carekey.core.crypto import SecretBox, load_or_create_key_file, parse_keys
 
@@ -32,7 +32,12 @@ os.umask(0o077)
 if PRODUCTION:
     _missing = [
         name
-        for name in ("CAREKEY_SECRET_KEY", "CAREKEY_ENCRYPTION_KEYS", "CAREKEY_ALLOWED_HOSTS")
+        for name in (
+            "CAREKEY_SECRET_KEY",
+            "CAREKEY_ENCRYPTION_KEYS",
+            "CAREKEY_ALLOWED_HOSTS",
+            "CAREKEY_OIDC_PRIVATE_KEY",
+        )
         if not os.environ.get(name, "").strip()
     ]
     if _missing:
@@ -94,10 +99,14 @@ INSTALLED_APPS = [
     "carekey.policy",
     "carekey.portal",
     "carekey.staff.apps.StaffConfig",
+    "oauth2_provider",
+    "corsheaders",
+    "carekey.oidc",
 ]
 
 MIDDLEWARE = [
     "carekey.gate.headers.SecurityHeadersMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -194,11 +203,32 @@ SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "carekey.gate.errors.csrf_failure"
+# Single-page apps on other origins (a React portal at http://localhost:5173) may call
+# /api/v1 with the patient's cookies: only these origins, and they are trusted for CSRF too.
+CAREKEY_CORS_ORIGINS = environment.env_list("CAREKEY_CORS_ORIGINS")
+CORS_ALLOWED_ORIGINS = CAREKEY_CORS_ORIGINS
+CORS_ALLOW_CREDENTIALS = True
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_HEADERS = ("content-type", "x-csrftoken", "accept", "accept-language")
+CSRF_TRUSTED_ORIGINS = CAREKEY_CORS_ORIGINS
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# OpenID Connect provider (CONTRACT §8): the issuer is the public address.
+CAREKEY_PUBLIC_URL = provider.public_url()
+# The toolkit's own models; named here because CareKey's tables refer to them.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER = provider.toolkit_settings(
+    CAREKEY_PUBLIC_URL,
+    provider.private_key(PRODUCTION, DATA_DIR),
+    provider.previous_keys(),
+    production=PRODUCTION,
+)
+
 if PRODUCTION:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from carekey.api import api
+from carekey.oidc.discovery import DiscoveryView
 from carekey.portal import mfa_views, session_views, views
 
 handler400 = "carekey.gate.errors.bad_request"
@@ -55,8 +56,15 @@ urlpatterns = [
         session_views.sign_out_device,
         name="device-signout",
     ),
+    path(
+        "portal/security/apps/<str:client_id>/disconnect",
+        session_views.disconnect_app,
+        name="app-disconnect",
+    ),
     path("portal/lock", session_views.lock_now, name="lock"),
     path("portal/locked", session_views.locked, name="locked"),
+    path("o/", include("carekey.oidc.urls")),
+    path(".well-known/openid-configuration", DiscoveryView.as_view(), name="oidc-discovery"),
     path("api/v1/", api.urls),  # django-ninja names each operation (namespace "api")
     path("admin/", admin.site.urls),  # the admin names its own ("admin:…")
     path("i18n/", include("django.conf.urls.i18n")),  # "set_language"

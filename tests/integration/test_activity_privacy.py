@@ -31,7 +31,7 @@ def test_the_api_shows_the_reset_without_staff_facts(patient: User, staff: User)
     api.sign_in(patient.email)
     events = api.get("/security-events").json()["events"]
     reset = next(e for e in events if e["type"] == "staff.mfa_reset")
-    assert reset["detail"] == {"factors_removed": 0}
+    assert reset["detail"] == {"factors_removed": 0, "app_tokens_revoked": 0}
     assert reset["ip"] is None and reset["user_agent"] == ""
     body = api.get("/security-events").content.decode()
     for secret in (staff.email, REASON, STAFF_IP, "staff_id"):

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from carekey.accounts.models import User
+from carekey.oidc.keys import generate_pem
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,9 @@ def test_cli_errors_are_one_line_and_non_zero(tmp_path) -> None:
     assert len(again.stderr.strip().splitlines()) == 1
 
 
+OIDC_KEY = generate_pem()  # one per test run: RSA keys take a moment to make
+
+
 def production_env(tmp_path, **overrides: str) -> dict[str, str]:
     env = {
         "CAREKEY_ENV": "production",
@@ -91,6 +95,7 @@ def production_env(tmp_path, **overrides: str) -> dict[str, str]:
         "CAREKEY_SECRET_KEY": "k" * 20 + Fernet.generate_key().decode(),
         "CAREKEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "CAREKEY_ALLOWED_HOSTS": "portal.example.org",
+        "CAREKEY_OIDC_PRIVATE_KEY": OIDC_KEY,
     }
     env.update(overrides)
     return env

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.integration.test_cli import clean_environ
+from tests.integration.test_cli import OIDC_KEY, clean_environ
 from tests.integration.test_serve import free_port
 
 PRODUCTION_KEYS = {
@@ -28,6 +28,7 @@ PRODUCTION_KEYS = {
     "CAREKEY_SECRET_KEY": Fernet.generate_key().decode() + Fernet.generate_key().decode(),
     "CAREKEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "CAREKEY_ALLOWED_HOSTS": "127.0.0.1",
+    "CAREKEY_OIDC_PRIVATE_KEY": OIDC_KEY,
 }
 
 

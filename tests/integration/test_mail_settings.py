@@ -12,6 +12,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from tests.integration.test_cli import OIDC_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 PRINT_MAIL_SETTINGS = """
 import json, django
@@ -65,6 +67,7 @@ PRODUCTION_ENV = {
     "CAREKEY_ENV": "production",
     "CAREKEY_SECRET_KEY": "mail-settings-test-key-" * 3,  # 69 characters, 12 distinct
     "CAREKEY_ALLOWED_HOSTS": "portal.clinic.example",
+    "CAREKEY_OIDC_PRIVATE_KEY": OIDC_KEY,
 }
 
 

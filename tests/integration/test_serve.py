@@ -61,6 +61,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         email = re.search(r"email:\s+(\S+)", output)
         password = re.search(r"password:\s+(\S+)", output)
         assert email and password, output
+        assert "OpenID Connect issuer http://localhost:8000" in output, output
         yield base, email.group(1), password.group(1)
     finally:
         proc.terminate()

@@ -7,10 +7,13 @@ added later joins the matrix without anyone remembering to list it.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
 
 from carekey.accounts.models import PortalSession, User
 from carekey.accounts.session_store import stored_key
@@ -111,6 +114,7 @@ def snapshot(user: User) -> dict[str, Any]:
             PortalSession.objects.filter(user=user).values_list("session_key", flat=True)
         ),
         "events": SecurityEvent.objects.filter(user=user).count(),
+        "app_tokens": AccessToken.objects.filter(user=user).count(),
     }
 
 
@@ -155,6 +159,30 @@ def api_operations(*, unsafe_only: bool = False) -> list[tuple[str, str]]:
 def fill(route: str, an_id: str) -> str:
     """A concrete path: every id placeholder (a factor's or a device's) replaced with `an_id`."""
     return re.sub(r"<(?:\w+:)?\w+>|\{\w+\}", an_id, route)
+
+
+def connected_app_of(actor: Actor) -> str:
+    """An app the actor signed in to through CareKey (a live token); its client id."""
+    app = Application.objects.create(
+        name=f"{actor.user.email}'s clinic app",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="https://app.example.org/cb",
+        algorithm=Application.RS256_ALGORITHM,
+    )
+    AccessToken.objects.create(
+        user=actor.user,
+        application=app,
+        token=f"token-of-{actor.user.pk}-" + "x" * 30,
+        expires=timezone.now() + timedelta(minutes=10),
+        scope="openid",
+    )
+    return str(app.client_id)
+
+
+def names_an_app(route: str) -> bool:
+    """Routes that take an OpenID Connect client id ("Connected apps")."""
+    return "client_id" in route
 
 
 def names_a_device(route: str) -> bool:

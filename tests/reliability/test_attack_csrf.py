@@ -20,8 +20,10 @@ from tests.reliability.attack_helpers import (
     actor_at_aal2,
     api_operations,
     call_api,
+    connected_app_of,
     fill,
     names_a_device,
+    names_an_app,
     other_device_of,
     page_routes,
     snapshot,
@@ -73,6 +75,8 @@ def target_id(route: str, victim: Actor, unverified_id: str) -> str:
     route, else the verified factor."""
     if names_a_device(route):
         return other_device_of(victim)
+    if names_an_app(route):
+        return connected_app_of(victim)
     if route.endswith(("/verify", "/cancel")):
         return unverified_id
     assert victim.enrolled is not None

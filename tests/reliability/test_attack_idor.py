@@ -19,8 +19,10 @@ from tests.reliability.attack_helpers import (
     actor_at_aal2,
     api_operations,
     call_api,
+    connected_app_of,
     fill,
     names_a_device,
+    names_an_app,
     own_device_of,
     page_routes,
     snapshot,
@@ -66,8 +68,16 @@ def _api_body(route: str, scene: Scene) -> Any:
     return None
 
 
-API_ID_ROUTES = [(m, r) for m, r in api_operations() if takes_an_id(r) and not names_a_device(r)]
-PAGE_ID_ROUTES = [r for r in page_routes() if takes_an_id(r) and not names_a_device(r)]
+API_ID_ROUTES = [
+    (m, r)
+    for m, r in api_operations()
+    if takes_an_id(r) and not names_a_device(r) and not names_an_app(r)
+]
+PAGE_ID_ROUTES = [
+    r for r in page_routes() if takes_an_id(r) and not names_a_device(r) and not names_an_app(r)
+]
+API_APP_ROUTES = [(m, r) for m, r in api_operations() if names_an_app(r)]
+PAGE_APP_ROUTES = [r for r in page_routes() if names_an_app(r)]
 API_DEVICE_ROUTES = [(m, r) for m, r in api_operations() if names_a_device(r)]
 PAGE_DEVICE_ROUTES = [r for r in page_routes() if names_a_device(r)]
 PAGE_METHODS = {"verify": ("GET", "POST"), "cancel": ("POST",), "remove": ("GET", "POST")}
@@ -197,3 +207,26 @@ def test_staff_admin_is_closed_to_patients(scene: Scene, path: str) -> None:
     if response.status_code == 302:
         assert not response["Location"].startswith("/admin/") or "login" in response["Location"]
     assert scene.victim.user.email.encode() not in response.content
+
+
+def test_the_app_matrix_covers_every_route_that_takes_a_client_id() -> None:
+    assert API_APP_ROUTES == [("DELETE", "/api/v1/connected-apps/{client_id}")]
+    assert len(PAGE_APP_ROUTES) == 1
+
+
+def test_nobody_disconnects_another_patients_app(scene: Scene) -> None:
+    from oauth2_provider.models import AccessToken
+
+    client_id = connected_app_of(scene.victim)
+    headers = {"X-CSRFToken": scene.attacker.csrf}
+    path = fill(API_APP_ROUTES[0][1], client_id).removeprefix("/api/v1")
+    refused = call_api(scene.attacker.client, "DELETE", path, None, headers)
+    unknown = call_api(
+        scene.attacker.client, "DELETE", "/connected-apps/no-such-app", None, headers
+    )
+    assert refused.status_code == unknown.status_code == 404
+    assert refused.json() == unknown.json()
+    scene.attacker.post_page(fill(PAGE_APP_ROUTES[0], client_id), {})
+    assert AccessToken.objects.filter(user=scene.victim.user).count() == 1
+    listed = scene.attacker.api.get("/connected-apps").json()["apps"]
+    assert listed == []

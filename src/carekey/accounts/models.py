@@ -45,6 +45,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(unique=True, max_length=EMAIL_MAX_LENGTH)
     name = models.CharField(max_length=150, blank=True)
+    # The patient's FHIR resource (e.g. https://fhir.example.org/Patient/123): the
+    # `fhirUser` claim for SMART on FHIR apps that ask for the scope.
+    fhir_user = models.URLField("FHIR user", max_length=500, blank=True)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=clock.now)

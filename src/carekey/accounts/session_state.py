@@ -9,6 +9,7 @@ level reached and owed, a reauthentication window, an enrollment in progress, a 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,11 @@ REAUTH_UNTIL = "ck_reauth"
 ENROLLING = "ck_enrolling"
 LOCKED = "ck_locked"
 UNLOCK_ID = "ck_unlock_id"
+# How and when the patient proved who they are in this session (OIDC amr, auth_time),
+# and the session's public id for OIDC (sid): stable across id rotations.
+METHODS = "ck_amr"
+AUTH_TIME = "ck_auth_time"
+SID = "ck_sid"
 # Django's own key for the signed-in user (django.contrib.auth.SESSION_KEY).
 AUTH_USER = "_auth_user_id"
 
@@ -39,6 +45,9 @@ def stamp_sign_in(
     session[IP] = ip
     session[AAL] = "aal1"
     session[NEXT_LEVEL] = next_level
+    session[METHODS] = ["pwd"]
+    session[AUTH_TIME] = now
+    session[SID] = secrets.token_urlsafe(16)
 
 
 def has_user(session: SessionBase) -> bool:
@@ -75,6 +84,28 @@ def next_level(session: SessionBase) -> str:
 def set_level(session: SessionBase, level: str) -> None:
     session[AAL] = level
     session[NEXT_LEVEL] = level
+
+
+def proved(session: SessionBase, method: str, now: float) -> None:
+    """Another authentication method used now (RFC 8176 value: "otp", "hwk", ...)."""
+    used = methods(session)
+    if method not in used:
+        used.append(method)
+    session[METHODS] = used
+    session[AUTH_TIME] = now
+
+
+def methods(session: SessionBase) -> list[str]:
+    return [str(m) for m in session.get(METHODS, [])]
+
+
+def auth_time(session: SessionBase) -> float | None:
+    value = session.get(AUTH_TIME)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def sid(session: SessionBase) -> str:
+    return str(session.get(SID, ""))
 
 
 def reauthenticated_until(session: SessionBase) -> float | None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from carekey import clock, conf
+from carekey.accounts import app_tokens
 from carekey.accounts import session_state as state
 from carekey.accounts import session_store as keys
 from carekey.accounts.models import PortalSession, User
@@ -134,6 +135,9 @@ def sign_out_other_devices(request: HttpRequest, user: Any) -> int:
     """The patient's own "Sign out other devices"; audited with how many ended."""
     ended = revoke_others(user, request.session.session_key)
     record("sessions.revoked", user=user, request=request, count=ended)
+    tokens = app_tokens.revoke_all(user)  # apps signed in from those devices go too
+    if tokens:
+        record("oidc.token.revoked", user=user, request=request, count=tokens)
     return ended
 
 

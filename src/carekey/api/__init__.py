@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from carekey.api.applock import router as applock_router
+from carekey.api.apps import router as apps_router
 from carekey.api.errors import error_response, from_error, service_unavailable
 from carekey.api.mfa import router as mfa_router
-from carekey.api.openapi import CareKeyApi
+from carekey.api.openapi import CareKeyApi, CsrfSwagger
 from carekey.api.session import router as session_router
 from carekey.errors import CareKeyError
 
@@ -23,10 +24,12 @@ api = CareKeyApi(
     version="1",
     description="Sessions, MFA factors, recovery codes and app lock for patient portals.",
     urls_namespace="api",
+    docs=CsrfSwagger(),
 )
 api.add_router("/", session_router)
 api.add_router("/", mfa_router)
 api.add_router("/", applock_router)
+api.add_router("/", apps_router)
 
 
 def _sentence(errors: list[dict[str, object]]) -> str:

@@ -8,9 +8,13 @@ from the same constants the gate itself reads.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from ninja import NinjaAPI
+from ninja.openapi.docs import Swagger
 
 from carekey.routes import API_SESSION, API_UNLOCK, API_WHILE_LOCKED, is_open
 
@@ -54,6 +58,23 @@ def declare_gate_answers(document: dict[str, Any]) -> dict[str, Any]:
             for status in sorted(gate_statuses(method, path, operation) - declared):
                 responses[status] = {"description": WHY[status], "content": ERROR_BODY}
     return document
+
+
+class CsrfSwagger(Swagger):
+    """The interactive docs send X-CSRFToken, so "Try it out" works for unsafe calls too.
+
+    django-ninja adds the header only when an auth class asks for CSRF; CareKey's CSRF
+    check is in the gate (every unsafe /api/v1 call), which the docs cannot see.
+    """
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": True,
+        }
+        return render(request, self.template, context)
 
 
 class CareKeyApi(NinjaAPI):

@@ -27,6 +27,10 @@ class EventType(models.TextChoices):
     SESSION_UNLOCKED = "session.unlocked", _("Unlocked the portal")
     SESSIONS_REVOKED = "sessions.revoked", _("Signed out other devices")
     STAFF_MFA_RESET = "staff.mfa_reset", _("Reset by the support desk")
+    OIDC_AUTHORIZED = "oidc.authorized", _("Signed in to an app with CareKey")
+    OIDC_DENIED = "oidc.denied", _("Refused an app access to your account")
+    OIDC_TOKEN_REVOKED = "oidc.token.revoked", _("Signed out of connected apps")
+    OIDC_CLIENT_DISCONNECTED = "oidc.client.disconnected", _("Disconnected an app")
 
 
 def describe(event_type: str) -> str:

@@ -24,9 +24,13 @@ def reauthenticated_until(request: HttpRequest) -> datetime | None:
     return until if until > clock.now() else None
 
 
-def mark_reauthenticated(request: HttpRequest) -> None:
-    until = (clock.now() + conf.reauthentication_lifetime()).timestamp()
+def mark_reauthenticated(request: HttpRequest, method: str = "otp") -> None:
+    """A factor was just proved: five minutes for sensitive changes, and the session
+    records the method and the time (the OIDC amr and auth_time)."""
+    now = clock.now()
+    until = (now + conf.reauthentication_lifetime()).timestamp()
     state.set_reauthenticated_until(request.session, until)
+    state.proved(request.session, method, now.timestamp())
 
 
 def needs_reauthentication(request: HttpRequest, user: User) -> bool:

@@ -6,7 +6,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from carekey.accounts import device_cookies, session_state, sessions, throttle
+from carekey.accounts import app_tokens, device_cookies, session_state, sessions, throttle
 from carekey.accounts.models import User, normalize_email
 from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
@@ -96,7 +96,19 @@ def start_session(request: HttpRequest, user: User) -> None:
 
 
 def sign_out(request: HttpRequest) -> None:
+    """Sign out here, and cut off the apps this patient signed in to (CONTRACT §8)."""
+    user = request.user
+    if isinstance(user, User):
+        revoked_app_tokens(request, user)
     logout(request)
+
+
+def revoked_app_tokens(request: HttpRequest | None, user: User) -> int:
+    """Revoke every token issued to other apps for `user`; audited when there were any."""
+    count = app_tokens.revoke_all(user)
+    if count:
+        record("oidc.token.revoked", user=user, request=request, count=count)
+    return count
 
 
 def complete_sign_in(

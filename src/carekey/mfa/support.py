@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from carekey import notify
-from carekey.accounts import sessions, throttle
+from carekey.accounts import app_tokens, sessions, throttle
 from carekey.accounts.models import User
 from carekey.audit.record import record
 from carekey.mfa.errors import InvalidInput
@@ -39,6 +39,7 @@ def reset_mfa(
         Factor.objects.filter(user=patient).delete()
         RecoveryCode.objects.filter(user=patient).delete()
         sessions.revoke_all(patient)
+        tokens = app_tokens.revoke_all(patient)
         throttle.forget(throttle.key_for_user(patient.pk))  # lifts the 100-failure stop
     record(
         "staff.mfa_reset",
@@ -48,6 +49,7 @@ def reset_mfa(
         staff_email=staff.email if staff is not None else operator or "unknown",
         reason=reason,
         factors_removed=removed,
+        app_tokens_revoked=tokens,
     )
     notify.send("mfa_reset", patient, None, reason=reason)
     return removed

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from carekey.accounts import sessions
+from carekey.accounts import app_tokens, sessions
 from carekey.accounts.models import User
 from carekey.applock import services as applock
 from carekey.audit.activity import patient_activity
@@ -65,6 +65,7 @@ def render_security(
         "recovery_codes_left": mfa_services.remaining_recovery_codes(user) if mfa_on else 0,
         "lock_form": lock_form or app_lock_form(user, mfa_on=mfa_on),
         "devices": devices,
+        "apps": app_tokens.connected(user),
         "other_devices": sum(1 for d in devices if not d["this_device"]),
         "events": events,
         "policy": policy.current(),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carekey.accounts import sessions
+from carekey.accounts import app_tokens, sessions
 from carekey.accounts.sessions import signed_in_patient
 from carekey.applock import services as applock
 from carekey.client import describe_device
@@ -62,6 +62,18 @@ def sign_out_device(request: HttpRequest, device_id: str) -> HttpResponse:
         text = _("Signed out %(device)s.") % {"device": describe_device(agent)}
         messages.success(request, text)
     return HttpResponseRedirect(url(SECURITY, fragment="devices-heading"))
+
+
+@require_POST
+def disconnect_app(request: HttpRequest, client_id: str) -> HttpResponse:
+    """ "Disconnect": the app's tokens are revoked; an app already gone only says so."""
+    try:
+        name = app_tokens.disconnect(request, signed_in_patient(request), client_id)
+    except app_tokens.AppNotConnected as exc:
+        messages.info(request, exc.message)
+    else:
+        messages.success(request, _("Disconnected %(app)s.") % {"app": name})
+    return HttpResponseRedirect(url(SECURITY, fragment="apps-heading"))
 
 
 @require_POST

@@ -151,7 +151,16 @@ class PatientAdmin(SupportDeskAdmin):
     list_display = ("email", "name", "verified_factors", "recovery_codes_left", "last_login")
     search_fields = ("email", "name")
     list_filter = ("is_staff", "is_active")
-    fields = ("email", "name", "is_active", "is_staff", "last_login", "date_joined", "audit")
+    fields = (
+        "email",
+        "name",
+        "fhir_user",
+        "is_active",
+        "is_staff",
+        "last_login",
+        "date_joined",
+        "audit",
+    )
     readonly_fields = ("last_login", "date_joined", "audit")
     inlines = (FactorInline,)
     actions = (reset_mfa_action,)

@@ -35,6 +35,10 @@ class Command(BaseCommand):
         self.ensure_demo_patient()
         bind = options["bind"]
         self.stdout.write(f"CareKey ({settings.ENV}) serving at http://{bind}/portal/")
+        self.stdout.write(
+            f"OpenID Connect issuer {settings.CAREKEY_PUBLIC_URL}"
+            " (discovery at /.well-known/openid-configuration; set CAREKEY_PUBLIC_URL)"
+        )
         self.stdout.flush()
         argv = [
             sys.executable,

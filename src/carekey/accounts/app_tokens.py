@@ -1,0 +1,75 @@
+"""The OAuth tokens CareKey issued to other apps for a patient (django-oauth-toolkit's
+tables): ended with the patient's sessions, so signing out, "Sign out other devices" and a
+staff reset also cut off every connected app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
+from oauth2_provider.models import AccessToken, Application, RefreshToken
+
+from carekey.audit.record import record
+from carekey.errors import CareKeyError
+
+
+def revoke_all(user: Any, application: Any = None) -> int:
+    """Revoke the patient's refresh and access tokens (of one app, when given); how many."""
+    refresh = RefreshToken.objects.filter(user=user, revoked__isnull=True)
+    access = AccessToken.objects.filter(user=user)
+    if application is not None:
+        refresh = refresh.filter(application=application)
+        access = access.filter(application=application)
+    count = 0
+    for token in refresh:
+        token.revoke()
+        count += 1
+    deleted, _by_model = access.delete()
+    return count + int(deleted)
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """An app that holds tokens for the patient ("Connected apps")."""
+
+    client_id: str
+    name: str
+    first_used: datetime
+    last_used: datetime
+
+
+def connected(user: Any) -> list[ConnectedApp]:
+    """Apps with a live access token or an unrevoked refresh token, most recent first."""
+    found: dict[str, ConnectedApp] = {}
+    rows = [
+        *AccessToken.objects.filter(user=user).values_list(
+            "application__client_id", "application__name", "created", "updated"
+        ),
+        *RefreshToken.objects.filter(user=user, revoked__isnull=True).values_list(
+            "application__client_id", "application__name", "created", "updated"
+        ),
+    ]
+    for client_id, name, created, updated in rows:
+        seen = found.get(client_id)
+        first = min(created, seen.first_used) if seen else created
+        last = max(updated, seen.last_used) if seen else updated
+        found[client_id] = ConnectedApp(client_id, name, first, last)
+    return sorted(found.values(), key=lambda app: app.last_used, reverse=True)
+
+
+class AppNotConnected(CareKeyError):
+    code = "app_not_found"
+    status = 404
+    default = gettext_lazy("That app is not connected to your account.")
+
+
+def disconnect(request: HttpRequest, user: Any, client_id: str) -> str:
+    """Revoke one app's tokens for the patient (audited); its name, for the message."""
+    client = Application.objects.filter(client_id=client_id).first()
+    if client is None or not revoke_all(user, client):
+        raise AppNotConnected()
+    record("oidc.client.disconnected", user=user, request=request, client=client.name)
+    return str(client.name)

@@ -1,0 +1,1 @@
+"""CareKey as an OpenID Connect provider (django-oauth-toolkit, extended for acr/amr)."""
