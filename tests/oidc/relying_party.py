@@ -13,7 +13,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.jose import JsonWebKey, jwt
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from carekey.oidc import clients
 
@@ -80,7 +81,7 @@ class Flow:
             allow_redirects=False,
             timeout=10,
         )
-        if not posted.is_redirect:
+        if not posted.is_redirect or posted.headers["Location"].startswith(REDIRECT_URI):
             return posted
         return self.follow(urljoin(posted.url, posted.headers["Location"]))
 
@@ -98,15 +99,13 @@ def query_of(url: str) -> dict[str, str]:
 def id_token_claims(flow: Flow, token: dict[str, Any], nonce: str) -> dict[str, Any]:
     """The ID token verified against the JWKS: signature, iss, aud, nonce, exp."""
     jwks = requests.get(flow.discovery["jwks_uri"], timeout=10).json()
-    claims = jwt.decode(
-        token["id_token"],
-        JsonWebKey.import_key_set(jwks),
-        claims_options={
-            "iss": {"essential": True, "value": flow.discovery["issuer"]},
-            "aud": {"essential": True, "value": flow.client_id},
-            "nonce": {"essential": True, "value": nonce},
-            "exp": {"essential": True},
-        },
+    decoded = jwt.decode(token["id_token"], KeySet.import_key_set(jwks), algorithms=["RS256"])
+    registry = jwt.JWTClaimsRegistry(
+        now=int(time.time()),
+        iss={"essential": True, "value": flow.discovery["issuer"]},
+        aud={"essential": True, "value": flow.client_id},
+        nonce={"essential": True, "value": nonce},
+        exp={"essential": True},
     )
-    claims.validate(now=int(time.time()))
-    return dict(claims)
+    registry.validate(decoded.claims)
+    return dict(decoded.claims)

@@ -60,7 +60,9 @@ def test_a_second_exchange_fails_and_revokes_the_first(live_server: Any, patient
     assert userinfo(flow, access_token) == 401
 
 
-def test_twenty_parallel_exchanges_give_one_token_then_none(live_server: Any, patient: Any) -> None:
+def test_twenty_parallel_exchanges_claim_the_code_once_and_keep_no_token(
+    live_server: Any, patient: Any
+) -> None:
     flow = Flow.start(live_server.url)
     code, verifier = a_code(flow, patient.email)
     start = Barrier(20)
@@ -71,9 +73,10 @@ def test_twenty_parallel_exchanges_give_one_token_then_none(live_server: Any, pa
 
     with ThreadPoolExecutor(20) as pool:
         statuses = list(pool.map(race, range(20)))
-    assert statuses.count(200) == 1, statuses
-    assert statuses.count(400) == 19, statuses
-    assert AccessToken.objects.count() == 0  # the losers revoked the winner's token
+    # One exchange claims the code; the 19 others are invalid_grant. The winner's token is
+    # revoked by the replays: it answers 200 only if it finished before any of them.
+    assert statuses.count(400) >= 19 and statuses.count(200) <= 1, statuses
+    assert AccessToken.objects.count() == 0  # nothing issued from the raced code survives
 
 
 def test_a_wrong_verifier_gets_nothing(live_server: Any, patient: Any) -> None:

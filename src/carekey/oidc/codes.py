@@ -21,8 +21,13 @@ def replayed(context: GrantContext) -> None:
 
 
 def issued(context: GrantContext, token: AccessToken) -> None:
-    """Link the token the exchange issued; if a replay came in meanwhile, revoke it now."""
+    """Link the token the exchange is issuing (inside the toolkit's transaction)."""
     GrantContext.objects.filter(pk=context.pk).update(access_token=token)
+
+
+def settle(context: GrantContext) -> None:
+    """After the exchange committed: a replay that came in meanwhile saw no token to
+    revoke, so revoke it now. One of the two always sees the other's write."""
     if GrantContext.objects.filter(pk=context.pk, replayed=True).exists():
         revoke_issued(context.pk)
 

@@ -7,13 +7,13 @@ from django.urls import path
 from oauth2_provider import views as toolkit
 
 from carekey.oidc.discovery import DiscoveryView
-from carekey.oidc.views import CareKeyAuthorizationView
+from carekey.oidc.views import CareKeyAuthorizationView, CareKeyTokenView
 
 app_name = "oauth2_provider"
 
 urlpatterns = [
     path("authorize/", CareKeyAuthorizationView.as_view(), name="authorize"),
-    path("token/", toolkit.TokenView.as_view(), name="token"),
+    path("token/", CareKeyTokenView.as_view(), name="token"),
     path("revoke_token/", toolkit.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", toolkit.IntrospectTokenView.as_view(), name="introspect"),
     path(".well-known/jwks.json", toolkit.JwksInfoView.as_view(), name="jwks-info"),

@@ -72,6 +72,23 @@ class CareKeyValidator(OAuth2Validator):  # type: ignore[misc]
             codes.issued(context, access_token)
         return access_token
 
+    def save_bearer_token(self, token: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        saved = super().save_bearer_token(token, request, *args, **kwargs)
+        context = getattr(request, "carekey_context", None)
+        if context is not None and getattr(request, "grant_type", "") == "authorization_code":
+            codes.settle(context)
+        return saved
+
+    def validate_redirect_uri(
+        self, client_id: Any, redirect_uri: str, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Character for character one of the registered URIs (CONTRACT §8): no scheme or
+        host case folding, no normalisation."""
+        registered = str(request.client.redirect_uris).split()
+        return redirect_uri in registered and super().validate_redirect_uri(
+            client_id, redirect_uri, request, *args, **kwargs
+        )
+
     def get_additional_claims(self, request: Any) -> dict[str, Any]:
         user = request.user
         claims: dict[str, Any] = {

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
+from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import AccessToken, Application
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView, TokenView
 
 from carekey import clock
 from carekey.accounts import sessions
@@ -107,7 +108,29 @@ class CareKeyAuthorizationView(AuthorizationView):  # type: ignore[misc]
         self, request: HttpRequest, scopes: Any, credentials: dict[str, Any], allow: bool
     ) -> Any:
         credentials[CONTEXT] = claims.of_session(request.session, clock.timestamp())
-        answer = super().create_authorization_response(request, scopes, credentials, allow)
-        event = "oidc.authorized" if allow else "oidc.denied"
-        record(event, user=request.user, request=request, client_id=credentials["client_id"])
+        client_id = credentials["client_id"]
+        try:
+            answer = super().create_authorization_response(request, scopes, credentials, allow)
+        except OAuthToolkitError:
+            if not allow:  # "Deny": the toolkit answers access_denied by raising
+                record("oidc.denied", user=request.user, request=request, client_id=client_id)
+            raise
+        record("oidc.authorized", user=request.user, request=request, client_id=client_id)
         return answer
+
+
+class CareKeyTokenView(TokenView):  # type: ignore[misc]
+    """The toolkit's token endpoint, answering invalid_grant (not 500) when a replay of
+    the code revoked the token between its creation and the toolkit reading it back."""
+
+    def authorization_flow_token_response(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        try:
+            response: HttpResponse = super().authorization_flow_token_response(
+                request, *args, **kwargs
+            )
+        except AccessToken.DoesNotExist:
+            body = {"error": "invalid_grant", "error_description": "The code was used twice."}
+            return JsonResponse(body, status=400)
+        return response
