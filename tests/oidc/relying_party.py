@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 
 from carekey.oidc import clients
 
-REDIRECT_URI = "http://localhost:9/callback"  # never followed: the test reads the code
+REDIRECT_URI = "http://localhost:8799/callback"  # never followed: the test reads the code
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 

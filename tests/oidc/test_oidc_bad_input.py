@@ -27,14 +27,14 @@ GOOD = {
     "code_challenge_method": "S256",
 }
 NEAR_MISSES = [
-    "http://localhost:9/callback.evil.com",
-    "http://localhost:9.evil.com/callback",
-    "http://LOCALHOST:9/callback",
-    "http://localhost:9/Callback",
-    "http://localhost:9/callback/extra",
-    "http://localhost:9/callback#fragment",
-    "http://localhost:9/callback?extra=1",
-    "https://localhost:9/callback",
+    "http://localhost:8799/callback.evil.com",
+    "http://localhost:8799.evil.com/callback",
+    "http://LOCALHOST:8799/callback",
+    "http://localhost:8799/Callback",
+    "http://localhost:8799/callback/extra",
+    "http://localhost:8799/callback#fragment",
+    "http://localhost:8799/callback?extra=1",
+    "https://localhost:8799/callback",
 ]
 BAD_AUTHORIZE = {
     **{f"redirect {uri}": {"redirect_uri": uri} for uri in NEAR_MISSES},

@@ -79,7 +79,7 @@ def test_the_second_step_answers_aal2_with_pwd_otp_mfa(live_server: Any, make_pa
 
 AUTHORIZE = (
     "?response_type=code&client_id={client}&scope=openid&state=s1"
-    "&redirect_uri=http%3A%2F%2Flocalhost%3A9%2Fcallback"
+    "&redirect_uri=http%3A%2F%2Flocalhost%3A8799%2Fcallback"
 )
 
 

@@ -73,21 +73,21 @@ def test_rp_initiated_logout_ends_the_carekey_session(live_server: Any, patient:
 
     flow = Flow.start(live_server.url)
     Application.objects.filter(client_id=flow.client_id).update(
-        post_logout_redirect_uris="http://localhost:9/bye"
+        post_logout_redirect_uris="http://localhost:8799/bye"
     )
     id_token = tokens(flow, patient.email)["id_token"]
     answer = flow.browser.get(
         flow.discovery["end_session_endpoint"],
         params={
             "id_token_hint": id_token,
-            "post_logout_redirect_uri": "http://localhost:9/bye",
+            "post_logout_redirect_uri": "http://localhost:8799/bye",
             "state": "s9",
         },
         allow_redirects=False,
         timeout=10,
     )
     assert answer.status_code == 302, answer.text[:300]
-    assert answer.headers["Location"].startswith("http://localhost:9/bye")
+    assert answer.headers["Location"].startswith("http://localhost:8799/bye")
     assert query_of(answer.headers["Location"])["state"] == "s9"
     security = flow.browser.get(
         f"{live_server.url}/portal/security", allow_redirects=False, timeout=10

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from carekey.oidc.form_targets import redirect_origins
 from carekey.routes import PRIVATE_PREFIXES
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -26,6 +27,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def content_security_policy(request: HttpRequest) -> str:
+    """The strict policy; a page that continues a sign-in for an app may also post (and
+    so redirect) to that app's registered address (oidc/form_targets.py)."""
+    extra = redirect_origins(request)
+    if not extra:
+        return CONTENT_SECURITY_POLICY
+    allowed = " ".join(["'self'", *extra])
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action {allowed}")
+
+
 class SecurityHeadersMiddleware:
     """A strict CSP (no inline script or style), set outermost so error pages carry it too.
 
@@ -38,7 +49,7 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Content-Security-Policy", content_security_policy(request))
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.path_info.startswith(PRIVATE_PREFIXES):
             response.setdefault("Cache-Control", "no-store")

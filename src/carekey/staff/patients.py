@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery, URLField
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -148,6 +148,8 @@ def reset_mfa_action(
 
 @admin.register(User)
 class PatientAdmin(SupportDeskAdmin):
+    # A FHIR URL typed without a scheme is https (Django 6's default, without the warning).
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}  # noqa: RUF012
     list_display = ("email", "name", "verified_factors", "recovery_codes_left", "last_login")
     search_fields = ("email", "name")
     list_filter = ("is_staff", "is_active")
