@@ -4,8 +4,10 @@ the patient authenticated (acr, amr) and when (auth_time)."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -101,14 +103,58 @@ def test_pkce_missing_or_plain_is_refused(live_server: Any, patient: Any, pkce: 
     assert error.get("error") == "invalid_request" and error.get("state") == "s1", error
 
 
-def test_asking_for_aal2_without_a_factor_answers_unmet(live_server: Any, patient: Any) -> None:
+def post_form(flow: Flow, page: Any, action: str, data: dict[str, str]) -> Any:
+    """POST one of the page's forms (to `action`) with the page's CSRF token."""
+    page.url = urljoin(page.url, action)
+    return flow.submit(page, data)
+
+
+def test_asking_for_aal2_without_a_factor_offers_set_up_then_returns(
+    live_server: Any, patient: Any
+) -> None:
     flow = Flow.start(live_server.url)
     client = flow.client()
-    url, _verifier, _nonce = flow.authorization_url(client, acr_values="aal2", state="s2")
-    page = flow.follow(url)
-    answer = flow.submit(page, {"email": patient.email, "password": PASSWORD})
-    error = query_of(callback_of(answer))
+    url, verifier, nonce = flow.authorization_url(client, acr_values="aal2")
+    offer = flow.submit(flow.follow(url), {"email": patient.email, "password": PASSWORD})
+    assert "Clinic portal asks for two-step verification" in offer.text
+    resume = re.search(r'name="next" value="([^"]+)"', offer.text)
+    assert resume
+    security = flow.submit(offer, {"next": resume.group(1).replace("&amp;", "&")})
+    assert "/portal/security#two-step-heading" in security.url
+    enroll = post_form(flow, security, "/portal/security/factors", {})
+    secret = "".join(re.findall(r'<span class="secret-group">(\w+)</span>', enroll.text))
+    codes = flow.submit(enroll, {"code": code_now(secret), "friendly_name": ""})
+    assert "recovery" in codes.text.lower()
+    answer = post_form(flow, codes, "/portal/security/recovery-codes/done", {"saved": "on"})
+    token = client.fetch_token(
+        flow.discovery["token_endpoint"],
+        authorization_response=callback_of(answer),
+        code_verifier=verifier,
+    )
+    claims = id_token_claims(flow, token, nonce)
+    assert claims["acr"] == "aal2" and claims["amr"] == ["pwd", "otp", "mfa"]
+
+
+def test_cancelling_the_step_up_answers_unmet(live_server: Any, patient: Any) -> None:
+    flow = Flow.start(live_server.url)
+    url, _verifier, _nonce = flow.authorization_url(flow.client(), acr_values="aal2", state="s2")
+    offer = flow.submit(flow.follow(url), {"email": patient.email, "password": PASSWORD})
+    cancel = re.search(r'<a href="([^"]+)">Cancel and go back to the app', offer.text)
+    assert cancel
+    error = query_of(
+        callback_of(flow.follow(urljoin(offer.url, cancel.group(1).replace("&amp;", "&"))))
+    )
     assert error["error"] == "unmet_authentication_requirements" and error["state"] == "s2"
+
+
+def test_prompt_none_with_aal2_asked_and_no_factor_answers_interaction_required(
+    live_server: Any, patient: Any
+) -> None:
+    flow = Flow.start(live_server.url)
+    sign_in_through_carekey(flow, patient.email)
+    url, _verifier, _nonce = flow.authorization_url(flow.client(), acr_values="aal2", prompt="none")
+    error = query_of(callback_of(flow.follow(url)))
+    assert error["error"] == "unmet_authentication_requirements"
 
 
 def test_prompt_none_without_a_session_answers_login_required(live_server: Any) -> None:

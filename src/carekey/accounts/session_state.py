@@ -31,6 +31,8 @@ UNLOCK_ID = "ck_unlock_id"
 METHODS = "ck_amr"
 AUTH_TIME = "ck_auth_time"
 SID = "ck_sid"
+# Where to go once two-step verification is set up: an app's step-up request waiting.
+RETURN_TO = "ck_return_to"
 # Django's own key for the signed-in user (django.contrib.auth.SESSION_KEY).
 AUTH_USER = "_auth_user_id"
 
@@ -106,6 +108,15 @@ def auth_time(session: SessionBase) -> float | None:
 
 def sid(session: SessionBase) -> str:
     return str(session.get(SID, ""))
+
+
+def set_return_to(session: SessionBase, path: str) -> None:
+    session[RETURN_TO] = path
+
+
+def pop_return_to(session: SessionBase) -> str | None:
+    value = session.pop(RETURN_TO, None)
+    return str(value) if value else None
 
 
 def reauthenticated_until(session: SessionBase) -> float | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import path
 from oauth2_provider import views as toolkit
 
+from carekey.oidc import step_up
 from carekey.oidc.discovery import DiscoveryView
 from carekey.oidc.views import CareKeyAuthorizationView, CareKeyTokenView
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path(".well-known/jwks.json", toolkit.JwksInfoView.as_view(), name="jwks-info"),
     path("userinfo/", toolkit.UserInfoView.as_view(), name="user-info"),
     path("logout/", toolkit.RPInitiatedLogoutView.as_view(), name="rp-initiated-logout"),
+    path("step-up/", step_up.offer, name="step-up"),
     path(
         ".well-known/openid-configuration",
         DiscoveryView.as_view(),

@@ -18,7 +18,7 @@ from carekey.accounts import sessions
 from carekey.applock import services as applock
 from carekey.audit.record import record
 from carekey.navigation import LOCKED, SIGNIN, VERIFY, redirect_to, redirect_with_next
-from carekey.oidc import claims
+from carekey.oidc import claims, step_up
 from carekey.oidc.validator import CONTEXT
 
 
@@ -81,14 +81,21 @@ class CareKeyAuthorizationView(AuthorizationView):  # type: ignore[misc]
         wanted = request.GET.get("acr_values", "").split()
         assurance = claims.of_session(request.session, clock.timestamp())
         if not claims.meets(assurance.acr, wanted):
-            return _error_redirect(
-                request,
-                "unmet_authentication_requirements",
-                "This app needs two-step verification, which this account has not set up.",
-            )
+            return self._step_up(request, prompt)
         if "none" in prompt and _needs_consent(request):
             return _error_redirect(request, "interaction_required", "Consent is needed first.")
         return None
+
+    def _step_up(self, request: HttpRequest, prompt: set[str]) -> HttpResponse | None:
+        """aal2 asked for in an aal1 session: such a patient has no factor yet (one who
+        has one owes the second step at every sign-in), so offer to set one up."""
+        if "none" not in prompt and request.GET.get(step_up.CANCELLED) != "cancelled":
+            return step_up.start(request)
+        return _error_redirect(
+            request,
+            "unmet_authentication_requirements",
+            "This app needs two-step verification, which the patient has not set up.",
+        )
 
     @staticmethod
     def _interaction(request: HttpRequest, prompt: set[str]) -> HttpResponse | None:

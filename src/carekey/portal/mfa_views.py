@@ -16,6 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from carekey.accounts import session_state
 from carekey.accounts.sessions import signed_in_patient
 from carekey.core import totp
 from carekey.errors import CareKeyError
@@ -27,7 +28,7 @@ from carekey.mfa.errors import (
     NameConflict,
 )
 from carekey.mfa.models import Factor
-from carekey.navigation import SECURITY, url
+from carekey.navigation import SECURITY, safe_next, url
 from carekey.portal.feedback import show_on_form
 from carekey.portal.forms import EnrollmentForm, SavedCodesForm, second_factor_form
 
@@ -216,4 +217,5 @@ def recovery_codes_saved(request: HttpRequest) -> HttpResponse:
                 "them somewhere safe."
             ),
         )
-    return HttpResponseRedirect(url(SECURITY))
+    waiting = session_state.pop_return_to(request.session)  # an app asked for this step
+    return HttpResponseRedirect(safe_next(waiting, default=url(SECURITY)))
