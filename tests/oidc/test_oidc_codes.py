@@ -21,8 +21,9 @@ def a_code(flow: Flow, email: str) -> tuple[str, str]:
     """(code, code_verifier) after signing in through CareKey's pages."""
     url, verifier, _nonce = flow.authorization_url(flow.client())
     page = flow.follow(url)
-    answer = flow.submit(page, {"email": email, "password": PASSWORD})
-    return query_of(callback_of(answer))["code"], verifier
+    if not page.is_redirect:  # not signed in yet in this browser
+        page = flow.submit(page, {"email": email, "password": PASSWORD})
+    return query_of(callback_of(page))["code"], verifier
 
 
 def exchange(

@@ -20,7 +20,7 @@ def tokens(flow: Flow, email: str, scope: str = "openid email") -> dict[str, Any
     client = flow.client(scope=scope)
     url, verifier, _nonce = flow.authorization_url(client)
     page = flow.follow(url)
-    if "/portal/signin" in page.url:
+    if not page.is_redirect and "/portal/signin" in page.url:
         page = flow.submit(page, {"email": email, "password": PASSWORD})
     code = query_of(callback_of(page))["code"]
     answer = exchange(flow, code, verifier)

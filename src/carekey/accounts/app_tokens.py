@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
+from carekey.accounts.models import DisabledClient
 from carekey.audit.record import record
 from carekey.errors import CareKeyError
 
@@ -58,6 +59,27 @@ def connected(user: Any) -> list[ConnectedApp]:
         last = max(updated, seen.last_used) if seen else updated
         found[client_id] = ConnectedApp(client_id, name, first, last)
     return sorted(found.values(), key=lambda app: app.last_used, reverse=True)
+
+
+def is_disabled(client: Any) -> bool:
+    return bool(DisabledClient.objects.filter(application=client).exists())
+
+
+def disable_client(request: HttpRequest | None, staff: Any, client: Any) -> int:
+    """Switch a client off and revoke every token it holds, for every patient."""
+    DisabledClient.objects.get_or_create(application=client)
+    refresh = RefreshToken.objects.filter(application=client, revoked__isnull=True)
+    count = 0
+    for token in refresh:
+        token.revoke()
+        count += 1
+    deleted, _by_model = AccessToken.objects.filter(application=client).delete()
+    record("oidc.client.disabled", user=staff, request=request, client=client.name)
+    return count + int(deleted)
+
+
+def enable_client(client: Any) -> None:
+    DisabledClient.objects.filter(application=client).delete()
 
 
 class AppNotConnected(CareKeyError):

@@ -116,3 +116,18 @@ class ThrottleState(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DisabledClient(models.Model):
+    """An OpenID Connect client the support desk switched off: it can neither start a
+    sign-in nor use a token until it is enabled again."""
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="carekey_disabled"
+    )
+    disabled_at = models.DateTimeField(default=clock.now)
+
+    objects: ClassVar[models.Manager[DisabledClient]] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"disabled client {self.pk}"

@@ -31,6 +31,7 @@ class EventType(models.TextChoices):
     OIDC_DENIED = "oidc.denied", _("Refused an app access to your account")
     OIDC_TOKEN_REVOKED = "oidc.token.revoked", _("Signed out of connected apps")
     OIDC_CLIENT_DISCONNECTED = "oidc.client.disconnected", _("Disconnected an app")
+    OIDC_CLIENT_DISABLED = "oidc.client.disabled", _("Switched an app off (support desk)")
 
 
 def describe(event_type: str) -> str:

@@ -11,6 +11,7 @@ from oauth2_provider.models import Grant
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from carekey.accounts import app_tokens
 from carekey.oidc import codes
 from carekey.oidc.models import GrantContext
 
@@ -38,6 +39,21 @@ class CareKeyValidator(OAuth2Validator):  # type: ignore[misc]
             sid=assurance.sid,
         )
         return grant
+
+    # A client the support desk disabled is unknown to every endpoint.
+    def validate_client_id(self, client_id: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        valid = super().validate_client_id(client_id, request, *args, **kwargs)
+        return bool(valid) and not app_tokens.is_disabled(request.client)
+
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        valid = super().authenticate_client(request, *args, **kwargs)
+        return bool(valid) and not app_tokens.is_disabled(request.client)
+
+    def authenticate_client_id(
+        self, client_id: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> bool:
+        valid = super().authenticate_client_id(client_id, request, *args, **kwargs)
+        return bool(valid) and not app_tokens.is_disabled(request.client)
 
     def validate_code(
         self, client_id: Any, code: Any, client: Any, request: Any, *args: Any, **kwargs: Any

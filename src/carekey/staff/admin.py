@@ -6,6 +6,6 @@ the organisation security policy.
 
 from __future__ import annotations
 
-from carekey.staff import audit_trail, patients, policy
+from carekey.staff import audit_trail, clients, patients, policy
 
-__all__ = ["audit_trail", "patients", "policy"]
+__all__ = ["audit_trail", "clients", "patients", "policy"]
