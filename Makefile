@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint format clean screenshots
+.PHONY: run test lint format clean screenshots demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,21 +26,27 @@ test: $(TEST_STAMP)
 	scripts/install-axe.sh
 	$(BIN)/python -m pytest
 
+# CareKey (http://localhost:8000) and an example portal that signs in through it
+# (http://localhost:8001), side by side; Ctrl-C stops both.
+demo: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r examples/portal/requirements.txt
+	$(BIN)/python examples/portal/demo.py
+
 # Screenshots of the main states at 320 px and 1280 px, into docs/screenshots/.
 screenshots: $(TEST_STAMP)
 	scripts/install-axe.sh
 	CAREKEY_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser/test_small_screens.py -q
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests reliability bench
-	$(BIN)/ruff format --check src tests reliability bench
-	$(BIN)/mypy src tests reliability
+	$(BIN)/ruff check src tests reliability bench examples
+	$(BIN)/ruff format --check src tests reliability bench examples
+	$(BIN)/mypy src tests reliability examples
 	MYPYPATH=bench $(BIN)/mypy bench
 	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
 format: $(TEST_STAMP)
-	$(BIN)/ruff check --fix src tests reliability bench
-	$(BIN)/ruff format src tests reliability bench
+	$(BIN)/ruff check --fix src tests reliability bench examples
+	$(BIN)/ruff format src tests reliability bench examples
 
 clean:
 	rm -rf $(VENV) var .cache .pytest_cache .mypy_cache .ruff_cache

@@ -52,3 +52,18 @@ def test_the_logout_confirmation_may_post_on_to_a_registered_logout_address() ->
         "/o/logout/", {"post_logout_redirect_uri": "https://portal.example.org/bye"}
     )
     assert form_action(page) == "form-action 'self' https://portal.example.org"
+
+
+def test_a_waiting_step_up_lets_the_enrollment_pages_post_on_to_the_app(
+    signed_in_page: Client,
+) -> None:
+    """After "Set up two-step verification", the recovery codes' Done resumes the app's
+    request: the pages on the way may post on to its registered address."""
+    from carekey.accounts.session_state import set_return_to
+
+    client_id = clients.register("Portal", [APP]).client_id
+    session = signed_in_page.session
+    set_return_to(session, authorize_path(client_id, APP))
+    session.save()
+    page = signed_in_page.get("/portal/security")
+    assert form_action(page) == "form-action 'self' https://portal.example.org"

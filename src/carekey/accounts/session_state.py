@@ -114,6 +114,11 @@ def set_return_to(session: SessionBase, path: str) -> None:
     session[RETURN_TO] = path
 
 
+def return_to(session: SessionBase) -> str | None:
+    value = session.get(RETURN_TO)
+    return str(value) if value else None
+
+
 def pop_return_to(session: SessionBase) -> str | None:
     value = session.pop(RETURN_TO, None)
     return str(value) if value else None

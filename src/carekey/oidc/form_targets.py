@@ -15,6 +15,8 @@ from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from oauth2_provider.models import Application
 
+from carekey.accounts import session_state
+
 
 def _origin(uri: str) -> str:
     parts = urlsplit(uri)
@@ -30,6 +32,8 @@ def _flow_query(request: HttpRequest) -> tuple[str, QueryDict] | None:
     if request.path_info in endpoints:
         return endpoints[request.path_info], request.GET
     following = request.POST.get("next") or request.GET.get("next") or ""
+    if not following and hasattr(request, "session"):  # a step-up waiting to resume
+        following = session_state.return_to(request.session) or ""
     path, _, query = following.partition("?")
     if path in endpoints:
         return endpoints[path], QueryDict(query)
