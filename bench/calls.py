@@ -85,6 +85,24 @@ CALLS = [
         1,
         3,
     ),
+    Call(
+        "oidc_authorize",
+        "GET /o/authorize (signed-in patient, redirect with a code)",
+        "cycle",
+        "oidc_authorize",
+        302,
+        None,
+    ),
+    Call(
+        "oidc_token",
+        "POST /o/token (code exchange, RS256 ID token)",
+        "once",
+        "oidc_token",
+        200,
+        None,
+        1,
+        3,
+    ),
 ]
 FLOOR = Call("floor", f"GET /{FLOOR_PATH} (floor)", "cycle", "signed_in", 200, None)
 

@@ -63,7 +63,11 @@ function init(args)
       local body = nil
       if f[5] ~= "" then
         body = f[5]
-        headers["Content-Type"] = "application/json"
+        if string.sub(body, 1, 1) == "{" then
+          headers["Content-Type"] = "application/json"
+        else
+          headers["Content-Type"] = "application/x-www-form-urlencoded"
+        end
       end
       local item = { method = f[1], path = f[2], headers = headers, body = body,
                      step0 = tonumber(f[6]), codes = split(f[7] or "", ",") }

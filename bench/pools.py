@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import oidc_pools
 from django.db import transaction
 from patients import (
     CODE_STEPS,
@@ -131,6 +132,8 @@ def prepare(wanted: list[str], out: Path, floor_path: str) -> dict[str, Any]:
         "verify_right_first": lambda where, n: prepare_verify_right(where, n, first=True),
         "verify_right_more": lambda where, n: prepare_verify_right(where, n, first=False),
         "session_verify": prepare_session_verify,
+        "oidc_authorize": oidc_pools.prepare_authorize,
+        "oidc_token": oidc_pools.prepare_token,
     }
     made = {}
     for item in wanted:

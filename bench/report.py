@@ -64,7 +64,8 @@ def targets_section(report: dict[str, Any]) -> list[str]:
         s = call_stats(small, call["name"])
         cost = med(s["cost"])
         target = call["target"]
-        row = f"| {call['label']} | ≤ {target}x | {fmt(cost)}x{spread(s['cost'])} | "
+        limit = f"≤ {target}x" if target else "none yet"
+        row = f"| {call['label']} | {limit} | {fmt(cost)}x{spread(s['cost'])} | "
         row += verdict(cost <= target) if target else ""
         if scale:
             ratio = scale_ratios(small, scale, call["name"])["cost"]
