@@ -21,6 +21,7 @@ from reliability.machine import describe_machine
 ATTACKS = {
     "test_attack_csrf": "CSRF on every unsafe page and API route",
     "test_attack_idor": "Cross-patient access (IDOR)",
+    "test_attack_oidc": "OpenID Connect: redirect URIs, mix-up (iss), fuzzed parameters",
     "test_attack_xss": "Stored XSS (names, user agents, emails)",
     "test_attack_redirects": "Open redirects through `next`",
     "test_attack_session_fixation": "Session fixation (id rotation)",

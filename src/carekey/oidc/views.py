@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.utils import timezone
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import AccessToken, Application
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, TokenView
 
 from carekey import clock
@@ -34,6 +35,8 @@ def _error_redirect(request: HttpRequest, error: str, description: str) -> HttpR
     query = {"error": error, "error_description": description}
     if credentials.get("state"):
         query["state"] = credentials["state"]
+    # RFC 9207: say who answers, as the toolkit does on its own answers (mix-up defence).
+    query["iss"] = oauth2_settings.oidc_issuer(request)
     uri = credentials["redirect_uri"]
     return HttpResponseRedirect(f"{uri}{'&' if '?' in uri else '?'}{urlencode(query)}")
 
