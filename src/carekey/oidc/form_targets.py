@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from django.db import DatabaseError
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from oauth2_provider.models import Application
 
 from carekey.accounts import session_state
+from carekey.routes import PORTAL_PREFIX
 
 
 def _origin(uri: str) -> str:
@@ -32,7 +34,8 @@ def _flow_query(request: HttpRequest) -> tuple[str, QueryDict] | None:
     if request.path_info in endpoints:
         return endpoints[request.path_info], request.GET
     following = request.POST.get("next") or request.GET.get("next") or ""
-    if not following and hasattr(request, "session"):  # a step-up waiting to resume
+    waiting = not following and request.path_info.startswith(PORTAL_PREFIX)
+    if waiting and hasattr(request, "session"):  # a step-up waiting to resume
         following = session_state.return_to(request.session) or ""
     path, _, query = following.partition("?")
     if path in endpoints:
@@ -41,6 +44,14 @@ def _flow_query(request: HttpRequest) -> tuple[str, QueryDict] | None:
 
 
 def redirect_origins(request: HttpRequest) -> list[str]:
+    """Never fails: with the database down (a 503 page) the strict policy simply stays."""
+    try:
+        return _registered_origins(request)
+    except DatabaseError:
+        return []
+
+
+def _registered_origins(request: HttpRequest) -> list[str]:
     found = _flow_query(request)
     if found is None:
         return []
