@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,6 +49,8 @@ def wait_for(url: str, seconds: float = 60) -> None:
 
 
 def main() -> None:
+    # A plain SIGTERM (a service manager, a test) stops both servers, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     carekey_url = f"http://localhost:{CAREKEY_PORT}"
     env = {**os.environ, "CAREKEY_PUBLIC_URL": carekey_url, "CAREKEY_DATA_DIR": str(DATA_DIR)}
     credentials = client_credentials(env)

@@ -15,7 +15,7 @@ from playwright.sync_api import Route, expect
 from tests.browser.conftest import tool
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import enroll_and_verify
-from tests.oidc.relying_party import REDIRECT_URI, Flow, id_token_claims
+from tests.oidc.relying_party import REDIRECT_URI, Flow, claims_after
 
 
 @pytest.fixture
@@ -68,10 +68,7 @@ def test_password_then_oathtool_code_gives_aal2_pwd_otp_mfa(
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_text("signed in")).to_be_visible()
 
-    token = client.fetch_token(
-        flow.discovery["token_endpoint"], authorization_response=seen[-1], code_verifier=verifier
-    )
-    claims = id_token_claims(flow, token, nonce)
+    claims = claims_after(flow, client, seen[-1], verifier, nonce)
     assert claims["acr"] == "aal2" and claims["amr"] == ["pwd", "otp", "mfa"]
     assert stepped - 1 <= claims["auth_time"] <= int(time.time())
 
@@ -84,8 +81,5 @@ def test_password_alone_gives_aal1_pwd(page: Any, issuer: str, patient: Any) -> 
     page.goto(url)
     sign_in_on_the_page(page, patient.email)
     expect(page.get_by_text("signed in")).to_be_visible()
-    token = client.fetch_token(
-        flow.discovery["token_endpoint"], authorization_response=seen[-1], code_verifier=verifier
-    )
-    claims = id_token_claims(flow, token, nonce)
+    claims = claims_after(flow, client, seen[-1], verifier, nonce)
     assert claims["acr"] == "aal1" and claims["amr"] == ["pwd"]

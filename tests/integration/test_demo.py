@@ -47,6 +47,14 @@ def wait_for_line(process: subprocess.Popen[str], text: str, seconds: float = 90
     raise AssertionError("".join(seen))
 
 
+def still_running(port: int) -> bool:
+    try:
+        urllib.request.urlopen(f"http://localhost:{port}/", timeout=2)
+    except OSError:
+        return False
+    return True
+
+
 def test_make_demo_serves_both_and_the_example_signs_in_through_carekey(tmp_path: Path) -> None:
     carekey_port, portal_port = free_port(), free_port()
     for _start in range(2):  # the second start finds its client already registered
@@ -65,5 +73,6 @@ def test_make_demo_serves_both_and_the_example_signs_in_through_carekey(tmp_path
         finally:
             demo.terminate()
             demo.wait(timeout=60)
+            assert not still_running(portal_port), "the example outlived make demo"
     saved = tmp_path / "data" / "demo-client.json"
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600

@@ -109,3 +109,13 @@ def id_token_claims(flow: Flow, token: dict[str, Any], nonce: str) -> dict[str, 
     )
     registry.validate(decoded.claims)
     return dict(decoded.claims)
+
+
+def claims_after(
+    flow: Flow, client: OAuth2Session, callback: str, verifier: str, nonce: str
+) -> dict[str, Any]:
+    """Exchange the code in `callback` (Authlib) and return the verified ID token claims."""
+    token = client.fetch_token(
+        flow.discovery["token_endpoint"], authorization_response=callback, code_verifier=verifier
+    )
+    return id_token_claims(flow, dict(token), nonce)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import PASSWORD
 from tests.mfa_helpers import code_now
-from tests.oidc.relying_party import Flow, callback_of, id_token_claims, query_of
+from tests.oidc.relying_party import Flow, callback_of, claims_after, query_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,12 +43,7 @@ def test_a_password_sign_in_answers_aal1_with_pwd(live_server: Any, patient: Any
     flow = Flow.start(live_server.url)
     before = int(time.time())
     client, verifier, nonce, answer = sign_in_through_carekey(flow, patient.email)
-    token = client.fetch_token(
-        flow.discovery["token_endpoint"],
-        authorization_response=callback_of(answer),
-        code_verifier=verifier,
-    )
-    claims = id_token_claims(flow, token, nonce)
+    claims = claims_after(flow, client, callback_of(answer), verifier, nonce)
     assert claims["acr"] == "aal1" and claims["amr"] == ["pwd"]
     assert before - 1 <= claims["auth_time"] <= int(time.time())
     assert claims["sub"] == str(patient.pk) and claims["email"] == patient.email
@@ -69,12 +64,7 @@ def test_the_second_step_answers_aal2_with_pwd_otp_mfa(live_server: Any, make_pa
     time.sleep(1)
     stepped = int(time.time())
     answer = flow.submit(verify_page, {"code": code_now(secret, 1)})  # the next step: unused
-    token = client.fetch_token(
-        flow.discovery["token_endpoint"],
-        authorization_response=callback_of(answer),
-        code_verifier=verifier,
-    )
-    claims = id_token_claims(flow, token, nonce)
+    claims = claims_after(flow, client, callback_of(answer), verifier, nonce)
     assert claims["acr"] == "aal2" and claims["amr"] == ["pwd", "otp", "mfa"]
     assert claims["auth_time"] >= stepped - 1  # the second step's time, not the password's
 
@@ -126,12 +116,7 @@ def test_asking_for_aal2_without_a_factor_offers_set_up_then_returns(
     codes = flow.submit(enroll, {"code": code_now(secret), "friendly_name": ""})
     assert "recovery" in codes.text.lower()
     answer = post_form(flow, codes, "/portal/security/recovery-codes/done", {"saved": "on"})
-    token = client.fetch_token(
-        flow.discovery["token_endpoint"],
-        authorization_response=callback_of(answer),
-        code_verifier=verifier,
-    )
-    claims = id_token_claims(flow, token, nonce)
+    claims = claims_after(flow, client, callback_of(answer), verifier, nonce)
     assert claims["acr"] == "aal2" and claims["amr"] == ["pwd", "otp", "mfa"]
 
 
@@ -194,12 +179,7 @@ def test_fhir_user_is_sent_only_for_its_scope(live_server: Any, patient: Any, sc
     client = flow.client(scope=scope)
     url, verifier, nonce = flow.authorization_url(client)
     answer = flow.submit(flow.follow(url), {"email": patient.email, "password": PASSWORD})
-    token = client.fetch_token(
-        flow.discovery["token_endpoint"],
-        authorization_response=callback_of(answer),
-        code_verifier=verifier,
-    )
-    claims = id_token_claims(flow, token, nonce)
+    claims = claims_after(flow, client, callback_of(answer), verifier, nonce)
     if "fhirUser" in scope:
         assert claims["fhirUser"] == "https://fhir.example.org/Patient/123"
     else:
@@ -218,9 +198,5 @@ def test_prompt_login_asks_for_a_fresh_sign_in_and_moves_auth_time(
     assert "/portal/signin" in page.url
     resigned = int(time.time())
     answer = flow.submit(page, {"email": patient.email, "password": PASSWORD})
-    token = client.fetch_token(
-        flow.discovery["token_endpoint"],
-        authorization_response=callback_of(answer),
-        code_verifier=verifier,
-    )
-    assert id_token_claims(flow, token, nonce)["auth_time"] >= resigned - 1
+    claims = claims_after(flow, client, callback_of(answer), verifier, nonce)
+    assert claims["auth_time"] >= resigned - 1
