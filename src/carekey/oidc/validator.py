@@ -59,8 +59,7 @@ class CareKeyValidator(OAuth2Validator):  # type: ignore[misc]
         self, client_id: Any, code: Any, client: Any, request: Any, *args: Any, **kwargs: Any
     ) -> bool:
         """The code's grant, claimed by this exchange alone; a replay revokes the first."""
-        grant = Grant.objects.filter(code=code, application=client).first()
-        context = GrantContext.objects.filter(grant=grant).first() if grant else None
+        context = GrantContext.objects.filter(grant__code=code, grant__application=client).first()
         if context is None:
             return False
         if not codes.claim(context):
