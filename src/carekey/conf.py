@@ -41,6 +41,11 @@ def issuer() -> str:
     return str(get("CAREKEY_ISSUER"))
 
 
+def public_url() -> str:
+    """CareKey's public address (CAREKEY_PUBLIC_URL): the OIDC issuer and the passkey origin."""
+    return str(getattr(settings, "CAREKEY_PUBLIC_URL", "http://localhost:8000")).rstrip("/")
+
+
 def idle_timeout_minutes() -> int:
     return int(get("CAREKEY_IDLE_TIMEOUT_MINUTES"))
 

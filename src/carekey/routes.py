@@ -14,9 +14,11 @@ ADMIN_PREFIX = "/admin/"
 # Responses under these are never cached by a browser or a proxy.
 PRIVATE_PREFIXES = (PORTAL_PREFIX, API_ROOT, ADMIN_PREFIX)
 API_DOCS = ("/api/v1/openapi.json", "/api/v1/docs")
-# The /session calls check for themselves; a locked session keeps only these three.
+# The /session calls check for themselves; a locked session keeps only these, the unlock
+# call, and the two passkey calls (a passkey unlocks too).
 API_SESSION = "/api/v1/session"
-API_WHILE_LOCKED = {("GET", "/api/v1/session"), ("DELETE", "/api/v1/session")}
+API_PASSKEY = {("POST", "/api/v1/session/passkey/options"), ("POST", "/api/v1/session/passkey")}
+API_WHILE_LOCKED = {("GET", "/api/v1/session"), ("DELETE", "/api/v1/session"), *API_PASSKEY}
 API_UNLOCK = ("POST", "/api/v1/session/unlock")
 PORTAL_OPEN = ("/portal/signin",)
 # What a password-only session of a patient with a verified factor may still reach.

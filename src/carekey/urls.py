@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from carekey.api import api
 from carekey.oidc.discovery import DiscoveryView
-from carekey.portal import mfa_views, session_views, views
+from carekey.portal import mfa_views, passkey_views, session_views, views
 
 handler400 = "carekey.gate.errors.bad_request"
 handler404 = "carekey.gate.errors.not_found"
@@ -45,6 +45,7 @@ urlpatterns = [
         mfa_views.recovery_codes_saved,
         name="recovery-codes-saved",
     ),
+    path("portal/security/passkeys/new", passkey_views.add_passkey, name="passkey-add"),
     path("portal/security/app-lock", session_views.save_app_lock, name="app-lock"),
     path(
         "portal/security/sessions/others",

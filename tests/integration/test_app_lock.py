@@ -22,6 +22,9 @@ ALLOWED_WHILE_LOCKED = {
     ("GET", "/api/v1/session"),
     ("DELETE", "/api/v1/session"),
     ("POST", "/api/v1/session/unlock"),
+    # A passkey unlocks too (CONTRACT §6): its options and its check stay open.
+    ("POST", "/api/v1/session/passkey/options"),
+    ("POST", "/api/v1/session/passkey"),
 }
 
 

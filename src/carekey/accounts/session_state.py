@@ -33,21 +33,30 @@ AUTH_TIME = "ck_auth_time"
 SID = "ck_sid"
 # Where to go once two-step verification is set up: an app's step-up request waiting.
 RETURN_TO = "ck_return_to"
+# A random value binding this browser's WebAuthn challenges (stored hashed) to it.
+PASSKEY_BINDING = "ck_passkey"
 # Django's own key for the signed-in user (django.contrib.auth.SESSION_KEY).
 AUTH_USER = "_auth_user_id"
 
 
 def stamp_sign_in(
-    session: SessionBase, *, now: float, user_agent: str, ip: str | None, next_level: str
+    session: SessionBase,
+    *,
+    now: float,
+    user_agent: str,
+    ip: str | None,
+    next_level: str,
+    methods: tuple[str, ...] = ("pwd",),
 ) -> None:
-    """A fresh sign-in: times, device, and the level owed (aal2 when a factor exists)."""
+    """A fresh sign-in: times, device, the level owed (aal2 when a factor exists), and how
+    the patient signed in (a password, or a passkey alone)."""
     session[CREATED] = now
     session[LAST_ACTIVE] = now
     session[USER_AGENT] = user_agent
     session[IP] = ip
     session[AAL] = "aal1"
     session[NEXT_LEVEL] = next_level
-    session[METHODS] = ["pwd"]
+    session[METHODS] = list(methods)
     session[AUTH_TIME] = now
     session[SID] = secrets.token_urlsafe(16)
 
@@ -122,6 +131,15 @@ def return_to(session: SessionBase) -> str | None:
 def pop_return_to(session: SessionBase) -> str | None:
     value = session.pop(RETURN_TO, None)
     return str(value) if value else None
+
+
+def passkey_binding(session: SessionBase) -> str:
+    """This session's WebAuthn binding value, made on first use."""
+    value = session.get(PASSKEY_BINDING)
+    if not isinstance(value, str):
+        value = secrets.token_urlsafe(32)
+        session[PASSKEY_BINDING] = value
+    return value
 
 
 def reauthenticated_until(session: SessionBase) -> float | None:

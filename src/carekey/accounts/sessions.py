@@ -34,7 +34,9 @@ DEVICE_ID_SALT = "carekey.device-id"
 DEVICE_ID_LENGTH = 20
 
 
-def start(request: HttpRequest, next_level: str = "aal1") -> None:
+def start(
+    request: HttpRequest, next_level: str = "aal1", methods: tuple[str, ...] = ("pwd",)
+) -> None:
     """Stamp a freshly signed-in session (Django's login() has already rotated its id).
 
     `next_level` is "aal2" when the patient has a verified factor: the session then
@@ -46,6 +48,7 @@ def start(request: HttpRequest, next_level: str = "aal1") -> None:
         user_agent=user_agent(request),
         ip=client_ip(request),
         next_level=next_level,
+        methods=methods,
     )
 
 

@@ -14,6 +14,9 @@ from carekey.api.schemas import (
     EnrollIn,
     ErrorOut,
     FactorListOut,
+    PasskeyIn,
+    PasskeyOptionsIn,
+    PublicKeyOptionsOut,
     RecoveryCodesOut,
     RemainingOut,
     VerifiedFactorOut,
@@ -62,6 +65,33 @@ def verify_factor(request: HttpRequest, factor_id: str, body: CodeIn) -> dict[st
     if result.recovery_codes is not None:
         answer["recovery_codes"] = result.recovery_codes
     return answer
+
+
+@router.post(
+    "/mfa/passkeys/options", response={200: PublicKeyOptionsOut, 403: ErrorOut, 422: ErrorOut}
+)
+def passkey_creation_options(
+    request: HttpRequest, body: PasskeyOptionsIn | None = None
+) -> dict[str, Any]:
+    """Options for navigator.credentials.create(); the cap, the name and reauthentication
+    are checked first."""
+    name = body.friendly_name if body is not None else None
+    options = services.registration_options(request, signed_in_patient(request), name)
+    return {"publicKey": options}
+
+
+@router.post(
+    "/mfa/passkeys",
+    response={201: VerifiedFactorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def add_passkey(request: HttpRequest, body: PasskeyIn) -> Status[dict[str, Any]]:
+    """Store the browser's new passkey: verified at once; the first factor brings codes."""
+    user = signed_in_patient(request)
+    result = services.register_passkey(request, user, body.credential, body.friendly_name)
+    answer = factor_body(result.factor)
+    if result.recovery_codes is not None:
+        answer["recovery_codes"] = result.recovery_codes
+    return Status(201, answer)
 
 
 @router.delete("/mfa/factors/{factor_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})

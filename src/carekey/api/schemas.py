@@ -48,7 +48,7 @@ class TotpOut(Schema):
 
 class FactorOut(Schema):
     id: str
-    factor_type: Literal["totp"]
+    factor_type: Literal["totp", "webauthn"]
     friendly_name: str
     status: Literal["unverified", "verified"]
     created_at: datetime
@@ -146,3 +146,35 @@ class UnlockIn(Schema):
 
     code: str | None = Field(default=None, max_length=1000)
     password: str | None = Field(default=None, max_length=1024)
+
+
+class PublicKeyOptionsOut(Schema):
+    publicKey: dict[str, Any] = Field(
+        description="PublicKeyCredentialCreationOptions or PublicKeyCredentialRequestOptions in "
+        "their JSON form (PublicKeyCredential.parseCreationOptionsFromJSON / "
+        "parseRequestOptionsFromJSON); the challenge is single use and expires in 5 minutes."
+    )
+
+
+class PasskeyOptionsIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    friendly_name: str | None = Field(
+        default=None, max_length=1000, description="Checked now, so a taken name fails early."
+    )
+
+
+class PasskeyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    credential: Any = Field(
+        description="The browser's PublicKeyCredential as JSON (its toJSON()); checked by "
+        "the server, any malformed value is 422 passkey_verification_failed."
+    )
+    friendly_name: str | None = Field(default=None, max_length=1000)
+
+
+class PasskeyCredentialIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    credential: Any = Field(description="The browser's PublicKeyCredential as JSON (toJSON()).")

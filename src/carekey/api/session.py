@@ -10,7 +10,15 @@ from ninja import Router
 from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.api.errors import ApiError
-from carekey.api.schemas import ErrorOut, SecondFactorIn, SessionOut, SignInIn, UnlockIn
+from carekey.api.schemas import (
+    ErrorOut,
+    PasskeyCredentialIn,
+    PublicKeyOptionsOut,
+    SecondFactorIn,
+    SessionOut,
+    SignInIn,
+    UnlockIn,
+)
 from carekey.applock import services as applock
 from carekey.mfa import services as mfa
 from carekey.mfa import signin as services
@@ -82,4 +90,31 @@ def unlock_session(request: HttpRequest, body: UnlockIn) -> dict[str, object]:
     """Unlock with a code or the password (by preference); five failures sign out."""
     user = sessions.signed_in_patient(request)
     applock.unlock(request, user, code=body.code, password=body.password)
+    return session_body(request)
+
+
+@router.post("/session/passkey/options", response={200: PublicKeyOptionsOut, 429: ErrorOut})
+def passkey_request_options(request: HttpRequest) -> dict[str, object]:
+    """Options for navigator.credentials.get(): the patient's own passkeys when signed in,
+    any passkey of this site when not ("Sign in with a passkey")."""
+    user = request.user if isinstance(request.user, User) else None
+    return {"publicKey": mfa.request_options(request, user)}
+
+
+@router.post(
+    "/session/passkey",
+    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+)
+def use_passkey(request: HttpRequest, body: PasskeyCredentialIn) -> dict[str, object]:
+    """A passkey signs in (aal2, no password), completes the verify step, unlocks a locked
+    session, or reauthenticates: whichever this session is waiting for."""
+    user = request.user
+    if not isinstance(user, User):
+        services.sign_in_with_passkey(request, body.credential)
+    elif applock.is_locked(request):
+        applock.unlock(request, user, passkey=body.credential)
+    elif sessions.awaits_second_factor(request.session):
+        mfa.complete_sign_in_with_passkey(request, user, body.credential)
+    else:
+        mfa.reauthenticate_with_passkey(request, user, body.credential)
     return session_body(request)

@@ -22,8 +22,8 @@ from carekey.accounts.models import User
 from carekey.applock.models import AppLockPreference
 from carekey.audit.record import record
 from carekey.errors import CareKeyError
-from carekey.mfa import checks
-from carekey.mfa.errors import MfaError, VerificationFailed
+from carekey.mfa import checks, passkeys
+from carekey.mfa.errors import MfaError, PasskeyVerificationFailed, VerificationFailed
 from carekey.mfa.services import has_verified_factor, verified_factors
 from carekey.policy import models as policy
 
@@ -183,7 +183,12 @@ def lock_if_idle(request: HttpRequest, user: User, now: float) -> bool:
 
 
 def unlock(
-    request: HttpRequest, user: User, *, code: str | None = None, password: str | None = None
+    request: HttpRequest,
+    user: User,
+    *,
+    code: str | None = None,
+    password: str | None = None,
+    passkey: object = None,
 ) -> None:
     """Check a code or password (by preference) under the shared throttle; rotate the id.
 
@@ -192,7 +197,7 @@ def unlock(
     """
     if not is_locked(request):
         return
-    method = preferences(user).unlock_method
+    method = "passkey" if passkey is not None else preferences(user).unlock_method
     if method == "code" and code is None:
         raise VerificationFailed(_("Enter the 6-digit code from your authenticator app."))
     if method == "password" and password is None:
@@ -202,7 +207,7 @@ def unlock(
         slot = throttle.reserve(key, UNLOCK_ATTEMPTS)
     except throttle.Throttled:
         _sign_out(request)
-    _check_unlock(request, user, method, code, password, slot)
+    _check_unlock(request, user, method, (code, password, passkey), slot)
     throttle.forget(key)
     state.clear_lock(request.session)
     state.mark_active(request.session, clock.timestamp())
@@ -214,16 +219,19 @@ def _check_unlock(
     request: HttpRequest,
     user: User,
     method: str,
-    code: str | None,
-    password: str | None,
+    proof: tuple[str | None, str | None, object],
     slot: throttle.Attempt,
 ) -> None:
+    """Check the code, password or passkey (a passkey always unlocks: it is the strongest)."""
+    code, password, passkey = proof
     try:
-        if method == "code":
+        if method == "passkey":
+            passkeys.prove(request, passkey, user=user)
+        elif method == "code":
             checks.prove(request, user, verified_factors(user), code=code)
         else:
             _check_password(request, user, password or "")
-    except VerificationFailed:
+    except (VerificationFailed, PasskeyVerificationFailed):
         if slot.failures >= MAX_UNLOCK_FAILURES:
             _sign_out(request)
         raise

@@ -41,7 +41,7 @@ def for_patient(event: SecurityEvent) -> PatientEvent:
     return PatientEvent(
         id=event.pk,
         type=event.type,
-        text=describe(event.type),
+        text=describe(event.type, dict(event.detail)),
         created_at=event.created_at,
         ip=None if hidden else event.ip,
         user_agent="" if hidden else event.user_agent,

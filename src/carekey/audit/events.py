@@ -32,10 +32,28 @@ class EventType(models.TextChoices):
     OIDC_TOKEN_REVOKED = "oidc.token.revoked", _("Signed out of connected apps")
     OIDC_CLIENT_DISCONNECTED = "oidc.client.disconnected", _("Disconnected an app")
     OIDC_CLIENT_DISABLED = "oidc.client.disabled", _("Switched an app off (support desk)")
+    PASSKEY_COUNTER_REGRESSED = (
+        "mfa.passkey.counter_regressed",
+        _("A passkey that may have been copied was refused"),
+    )
 
 
-def describe(event_type: str) -> str:
-    """The patient's sentence for an event type; an unknown type is shown as itself."""
+# The same events told of a passkey (detail "method": "passkey" or "factor_type").
+PASSKEY_TEXT = {
+    "signin.succeeded": _("Signed in with a passkey"),
+    "mfa.challenge.succeeded": _("Confirmed it was you with a passkey"),
+    "mfa.challenge.failed": _("A passkey could not be verified"),
+    "mfa.factor.verified": _("Added a passkey"),
+    "mfa.factor.removed": _("Removed a passkey"),
+}
+
+
+def describe(event_type: str, detail: dict[str, object] | None = None) -> str:
+    """The patient's sentence for an event; an unknown type is shown as itself."""
+    detail = detail or {}
+    about_passkey = detail.get("method") == "passkey" or detail.get("factor_type") == "webauthn"
+    if about_passkey and event_type in PASSKEY_TEXT:
+        return str(PASSKEY_TEXT[event_type])
     try:
         return str(EventType(event_type).label)
     except ValueError:

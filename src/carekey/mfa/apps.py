@@ -8,4 +8,4 @@ class MfaConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the factor kinds (mfa/kinds.py) once the models are loaded."""
-        from carekey.mfa import totp_kind  # noqa: F401
+        from carekey.mfa import passkey_kind, totp_kind  # noqa: F401

@@ -22,6 +22,7 @@ from carekey.audit.record import record
 from carekey.core import recovery, totp
 from carekey.mfa import vault
 from carekey.mfa.errors import InvalidInput, VerificationFailed
+from carekey.mfa.kinds import DEFAULT as TOTP_TYPE
 from carekey.mfa.models import Factor, RecoveryCode
 
 
@@ -63,6 +64,8 @@ def accept_totp(factors: Iterable[Factor], code: str) -> tuple[Factor | None, bo
     now = clock.now()
     replayed = False
     for factor in factors:
+        if factor.factor_type != TOTP_TYPE:
+            continue  # a passkey has no code
         secret = vault.unseal(factor.secret_ciphertext)
         step = totp.matching_step(secret, code, now.timestamp(), factor.last_accepted_step)
         if step is not None and _claim_step(factor, step, now):
@@ -97,7 +100,7 @@ def throttle_guard(
         raise
 
 
-def _failed(request: HttpRequest | None, user: User, attempt: throttle.Attempt) -> None:
+def record_failure(request: HttpRequest | None, user: User, attempt: throttle.Attempt) -> None:
     """The reservation stands; the hundredth failure in a row turns codes off and says so."""
     attempt.failed()
     if attempt.limit.hard_stop is not None and attempt.failures == attempt.limit.hard_stop:
@@ -129,7 +132,7 @@ def prove(
         factor, replayed = None, False
         ok = spare is not None and spend_recovery_code(user, spare)
     if not ok:
-        _failed(request, user, attempt)
+        record_failure(request, user, attempt)
         method = "totp" if wanted is not None else "recovery_code"
         record(
             "mfa.code.replayed" if replayed else "mfa.challenge.failed",

@@ -58,3 +58,25 @@ class ReauthenticationRequired(MfaError):
 class NoVerifiedFactor(MfaError):
     code = "mfa_verification_failed"
     default = _("Turn on two-step verification first.")
+
+
+class PasskeyVerificationFailed(MfaError):
+    """Any passkey that does not verify; the sentence says what the patient can do."""
+
+    code = "passkey_verification_failed"
+    default = _("That passkey could not be verified. Try again, or use another way.")
+
+
+PASSKEY_EXPIRED = _("That passkey request expired or was already used. Try again.")
+PASSKEY_UNKNOWN = _(
+    "That passkey is not registered for your account here. Use another passkey or another way."
+)
+PASSKEY_NOT_VERIFIED = _(
+    "Your device did not confirm it was you (fingerprint, face or PIN). Try again and "
+    "confirm on your device."
+)
+PASSKEY_COPIED = _(
+    "This passkey was refused because it may have been copied. Sign in another way, "
+    "remove it on the Security page and add it again."
+)
+PASSKEY_DUPLICATE = _("That passkey is already registered.")

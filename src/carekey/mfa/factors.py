@@ -107,17 +107,31 @@ def verify_enrollment(
     sessions.set_level(request, "aal2")
     if factor.is_verified:
         return Verified(factor, None)
-    codes = _mark_verified(user, factor)
+    codes = mark_verified(user, factor)
     state.clear_enrolling(request.session)
+    return Verified(factor, codes_after_new_factor(request, user, factor, codes))
+
+
+def codes_after_new_factor(
+    request: HttpRequest, user: User, factor: Factor, codes: list[str] | None
+) -> list[str] | None:
+    """What follows any newly verified factor, whatever its kind: a new session id, the
+    other sessions ended, the audit trail and the email; passes the recovery codes on."""
     after_security_change(request, user)
-    record("mfa.factor.verified", user=user, request=request, factor_id=str(factor.pk))
+    record(
+        "mfa.factor.verified",
+        user=user,
+        request=request,
+        factor_id=str(factor.pk),
+        factor_type=factor.factor_type,
+    )
     notify.send("factor_added", user, request, factor_name=factor.friendly_name)
     if codes is not None:
         record("recovery_codes.generated", user=user, request=request, count=len(codes))
-    return Verified(factor, codes)
+    return codes
 
 
-def _mark_verified(user: User, factor: Factor) -> list[str] | None:
+def mark_verified(user: User, factor: Factor) -> list[str] | None:
     """Verify the factor; the patient's first verified factor brings ten recovery codes.
 
     "First?" is decided under a lock on the patient's row, in the transaction that
@@ -153,5 +167,11 @@ def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
         RecoveryCode.objects.filter(user=user).delete()
         sessions.set_level(request, "aal1")
     after_security_change(request, user)
-    record("mfa.factor.removed", user=user, request=request, factor_id=str(factor_id))
+    record(
+        "mfa.factor.removed",
+        user=user,
+        request=request,
+        factor_id=str(factor_id),
+        factor_type=factor.factor_type,
+    )
     notify.send("factor_removed", user, request, factor_name=name, mfa_on=mfa_on)

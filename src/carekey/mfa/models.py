@@ -65,3 +65,54 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of user {self.user_id}"
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential: the factor row holds its name, status and times; this row
+    holds the public key (there is no secret) and what the authenticator reported."""
+
+    factor = models.OneToOneField(
+        Factor, primary_key=True, on_delete=models.CASCADE, related_name="passkey"
+    )
+    credential_id = models.CharField(max_length=1400, unique=True, editable=False)  # base64url
+    user_handle = models.CharField(max_length=100, editable=False)  # base64url, random
+    public_key = models.BinaryField(editable=False)  # COSE
+    sign_count = models.BigIntegerField(default=0, editable=False)
+    transports = models.JSONField(default=list, blank=True, editable=False)
+    aaguid = models.CharField(max_length=36, blank=True, editable=False)
+    backup_eligible = models.BooleanField(default=False, editable=False)
+    backed_up = models.BooleanField(default=False, editable=False)
+
+    def __str__(self) -> str:
+        return f"passkey {self.factor_id}"
+
+
+class PasskeyChallenge(models.Model):
+    """A WebAuthn challenge, in the database so any server may finish what another began.
+
+    Bound to one browser session (a hash of a random value kept in that session), used
+    once (deleting the row is the claim), and dead after five minutes.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register"
+        AUTHENTICATE = "authenticate"
+
+    challenge = models.CharField(max_length=64, unique=True)  # base64url
+    binding = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices)
+    # A registration's user.id, stored with the credential if the browser returns one.
+    user_handle = models.CharField(max_length=100, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
+    )
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["binding"], name="passkey_challenge_binding_idx"),
+            models.Index(fields=["expires_at"], name="passkey_challenge_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} challenge"

@@ -17,13 +17,13 @@ def _has_control_characters(name: str) -> bool:
     return any(unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} for ch in name)
 
 
-def _default_name(taken: set[str]) -> str:
-    if DEFAULT_NAME.lower() not in taken:
-        return DEFAULT_NAME
+def _default_name(taken: set[str], base: str) -> str:
+    if base.lower() not in taken:
+        return base
     number = 2
-    while f"{DEFAULT_NAME} {number}".lower() in taken:
+    while f"{base} {number}".lower() in taken:
         number += 1
-    return f"{DEFAULT_NAME} {number}"
+    return f"{base} {number}"
 
 
 def choose_name(
@@ -32,6 +32,7 @@ def choose_name(
     *,
     max_factors: int | None,
     exclude: Factor | None = None,
+    default: str = DEFAULT_NAME,
 ) -> str:
     """Validate `raw` (or pick the next default) against the patient's other factors."""
     others = Factor.objects.filter(user=user)
@@ -43,7 +44,7 @@ def choose_name(
     taken = {name.lower() for name in existing}
     name = (raw or "").strip()
     if not name:
-        return _default_name(taken)
+        return _default_name(taken, default)
     if len(name) > NAME_MAX_LENGTH:
         raise InvalidName(_("Use a name of at most %(n)s characters.") % {"n": NAME_MAX_LENGTH})
     if _has_control_characters(name):

@@ -18,6 +18,13 @@ from carekey.mfa.factors import (
     rename,
     verify_enrollment,
 )
+from carekey.mfa.passkeys import (
+    has_passkey,
+    reauthenticate_with_passkey,
+    register_passkey,
+    registration_options,
+    request_options,
+)
 from carekey.mfa.queries import (
     get_factor,
     has_verified_factor,
@@ -33,7 +40,7 @@ from carekey.mfa.reauth import (
     require_reauthentication,
 )
 from carekey.mfa.recovery_codes import generate_recovery_codes
-from carekey.mfa.signin import complete_sign_in
+from carekey.mfa.signin import complete_sign_in, complete_sign_in_with_passkey
 from carekey.mfa.support import REASON_MAX_LENGTH, reset_mfa
 
 __all__ = [
@@ -41,20 +48,26 @@ __all__ = [
     "Enrollment",
     "Verified",
     "complete_sign_in",
+    "complete_sign_in_with_passkey",
     "enroll",
     "enrollment_setup",
     "generate_recovery_codes",
     "get_factor",
+    "has_passkey",
     "has_verified_factor",
     "live_factors",
     "needs_reauthentication",
     "purge_expired_enrollments",
     "reauthenticate",
+    "reauthenticate_with_passkey",
     "reauthenticated_until",
     "recovery_code_spent",
+    "register_passkey",
+    "registration_options",
     "remaining_recovery_codes",
     "remove_factor",
     "rename",
+    "request_options",
     "require_reauthentication",
     "reset_mfa",
     "verified_factors",

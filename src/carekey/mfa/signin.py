@@ -12,7 +12,7 @@ from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
 from carekey.client import client_ip
 from carekey.errors import CareKeyError
-from carekey.mfa import checks
+from carekey.mfa import checks, passkeys
 from carekey.mfa.aftermath import recovery_code_spent
 from carekey.mfa.errors import NoVerifiedFactor
 from carekey.mfa.queries import has_verified_factor, verified_factors
@@ -82,7 +82,7 @@ def sign_in(request: HttpRequest, email: str, password: str) -> User:
     return user
 
 
-def start_session(request: HttpRequest, user: User) -> None:
+def start_session(request: HttpRequest, user: User, methods: tuple[str, ...] = ("pwd",)) -> None:
     """Always a new session id and nothing carried over.
 
     Django's login() keeps the id and data of a session that is already signed in to the
@@ -92,7 +92,8 @@ def start_session(request: HttpRequest, user: User) -> None:
     if session_state.has_user(request.session):
         request.session.flush()
     login(request, user)
-    sessions.start(request, next_level="aal2" if has_verified_factor(user) else "aal1")
+    next_level = "aal2" if has_verified_factor(user) else "aal1"
+    sessions.start(request, next_level=next_level, methods=methods)
 
 
 def sign_out(request: HttpRequest) -> None:
@@ -133,3 +134,29 @@ def complete_sign_in(
     request.session.cycle_key()
     record("mfa.challenge.succeeded", user=user, request=request, purpose="sign_in")
     return None
+
+
+def sign_in_with_passkey(request: HttpRequest, credential: object) -> User:
+    """ "Sign in with a passkey": no password, straight to aal2 in a fresh session.
+
+    A passkey with user verification is two factors in one (the device, and the face,
+    finger or PIN that unlocks it), so the session owes nothing more (CONTRACT §6).
+    """
+    proof = passkeys.prove(request, credential, user=None)
+    start_session(request, proof.user, methods=())
+    sessions.set_level(request, "aal2")
+    passkeys.mark_proved(request, proof)
+    device_cookies.remember(request, proof.user.pk)
+    record("signin.succeeded", user=proof.user, request=request, method="passkey")
+    return proof.user
+
+
+def complete_sign_in_with_passkey(request: HttpRequest, user: User, credential: object) -> None:
+    """The second step of sign-in with a passkey instead of a code."""
+    proof = passkeys.prove(request, credential, user=user)
+    sessions.set_level(request, "aal2")
+    passkeys.mark_proved(request, proof)
+    request.session.cycle_key()
+    record(
+        "mfa.challenge.succeeded", user=user, request=request, purpose="sign_in", method="passkey"
+    )

@@ -22,3 +22,12 @@ def show_on_form(form: forms.Form, exc: CareKeyError, field: str | None = None) 
     """The error's sentence on `field` (else the form's first field); the page's status."""
     form.add_error(field if field is not None else next(iter(form.fields), None), exc.message)
     return page_status(exc)
+
+
+def show_for_form(form: forms.Form, exc: CareKeyError) -> int:
+    """The error's sentence for the whole form (a passkey's refusal is about no field),
+    whether or not the form was bound to what was posted; the page's status."""
+    if not hasattr(form, "cleaned_data"):
+        form.cleaned_data = {}  # an unbound form: Django's add_error expects the dict
+    form.add_error(None, exc.message)
+    return page_status(exc)

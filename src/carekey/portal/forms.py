@@ -13,7 +13,10 @@ class SignInForm(forms.Form):
     email = forms.CharField(
         label=_("Email"),
         max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        widget=forms.EmailInput(
+            # "webauthn": browsers offer this site's passkeys here (conditional UI).
+            attrs={"autocomplete": "username webauthn", "spellcheck": "false"}
+        ),
     )
     password = forms.CharField(
         label=_("Password"),
@@ -68,6 +71,15 @@ class EnrollmentForm(forms.Form):
         help_text=_("Optional. Helps you tell your authenticator apps apart."),
     )
     code = code_field()
+
+
+class PasskeyNameForm(forms.Form):
+    friendly_name = forms.CharField(
+        label=_("Name"),
+        required=False,
+        max_length=1000,
+        help_text=_('Optional, such as "Work laptop". Helps you tell your passkeys apart.'),
+    )
 
 
 class SavedCodesForm(forms.Form):

@@ -26,10 +26,12 @@ from carekey.mfa.errors import (
     InvalidName,
     MfaError,
     NameConflict,
+    PasskeyVerificationFailed,
 )
 from carekey.mfa.models import Factor
 from carekey.navigation import SECURITY, safe_next, url
-from carekey.portal.feedback import show_on_form
+from carekey.portal import passkey_forms
+from carekey.portal.feedback import show_for_form, show_on_form
 from carekey.portal.forms import EnrollmentForm, SavedCodesForm, second_factor_form
 
 CODE_FIELDS = ("code", "recovery_code", "password")
@@ -40,8 +42,10 @@ def _use_recovery(request: HttpRequest) -> bool:
     return asked or "recovery_code" in request.POST
 
 
-def _fail(form: forms.Form, exc: CareKeyError) -> int:
+def fail_on_form(form: forms.Form, exc: CareKeyError) -> int:
     """Show a service error on the name or the code field; return the page's status."""
+    if isinstance(exc, PasskeyVerificationFailed):  # about the passkey, not a field
+        return show_for_form(form, exc)
     about_name = isinstance(exc, NameConflict | InvalidName) and "friendly_name" in form.fields
     field = (
         "friendly_name" if about_name else next((f for f in CODE_FIELDS if f in form.fields), None)
@@ -50,6 +54,10 @@ def _fail(form: forms.Form, exc: CareKeyError) -> int:
 
 
 def _reauthenticate_from(request: HttpRequest, form: forms.Form) -> None:
+    if passkey_forms.posted(request):
+        user = signed_in_patient(request)
+        services.reauthenticate_with_passkey(request, user, passkey_forms.credential(request, user))
+        return
     services.reauthenticate(
         request,
         signed_in_patient(request),
@@ -68,11 +76,17 @@ def _factor_or_404(request: HttpRequest, factor_id: object) -> Factor:
 def _confirm_page(
     request: HttpRequest, form: forms.Form, action: str, title: str, status: int = 200
 ) -> HttpResponse:
-    context = {"form": form, "action": action, "title": title, "nav": "security"}
+    context = {
+        "form": form,
+        "action": action,
+        "title": title,
+        "nav": "security",
+        "has_passkey": services.has_passkey(signed_in_patient(request)),
+    }
     return render(request, "portal/confirm.html", context, status=status)
 
 
-def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
+def recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
     """Shown once, straight from the POST: the codes are never stored in plain text."""
     download = quote(_("CareKey recovery codes") + "\n\n" + "\n".join(codes) + "\n")
     context = {
@@ -84,26 +98,27 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse
     return render(request, "portal/recovery_codes.html", context)
 
 
-def _ask_for_proof(request: HttpRequest) -> HttpResponse | None:
+def ask_for_proof(request: HttpRequest) -> HttpResponse | None:
     """Reauthenticate from this POST; return the page to show if that is not done."""
     use_recovery = _use_recovery(request)
     title = _("Confirm it's you")
-    if "code" not in request.POST and "recovery_code" not in request.POST:
+    by_passkey = passkey_forms.posted(request)
+    if not by_passkey and "code" not in request.POST and "recovery_code" not in request.POST:
         return _confirm_page(request, second_factor_form(None, use_recovery), request.path, title)
-    form = second_factor_form(request.POST, use_recovery)
-    if not form.is_valid():
+    form = second_factor_form(None if by_passkey else request.POST, use_recovery)
+    if not by_passkey and not form.is_valid():
         return _confirm_page(request, form, request.path, title, status=400)
     try:
         _reauthenticate_from(request, form)
     except CareKeyError as exc:
-        return _confirm_page(request, form, request.path, title, status=_fail(form, exc))
+        return _confirm_page(request, form, request.path, title, status=fail_on_form(form, exc))
     return None
 
 
 @require_POST
 def start_enrollment(request: HttpRequest) -> HttpResponse:
     user = signed_in_patient(request)
-    if services.needs_reauthentication(request, user) and (page := _ask_for_proof(request)):
+    if services.needs_reauthentication(request, user) and (page := ask_for_proof(request)):
         return page
     try:
         enrollment = services.enroll(request, user)
@@ -134,10 +149,10 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
                     form.cleaned_data["friendly_name"],
                 )
             except CareKeyError as exc:
-                status = _fail(form, exc)
+                status = fail_on_form(form, exc)
             else:
                 if result.recovery_codes:
-                    return _recovery_codes_page(request, result.recovery_codes)
+                    return recovery_codes_page(request, result.recovery_codes)
                 messages.success(
                     request, _("%(name)s is verified.") % {"name": result.factor.friendly_name}
                 )
@@ -161,8 +176,8 @@ def cancel_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
 
 
 def _try_removal(request: HttpRequest, factor: Factor, form: forms.Form | None) -> int | None:
-    """Check the confirmation code (verified factors) and remove; None on success."""
-    if form is not None and not form.is_valid():
+    """Check the confirmation code or passkey (verified factors) and remove; None on success."""
+    if form is not None and not passkey_forms.posted(request) and not form.is_valid():
         return 400
     try:
         if form is not None:
@@ -171,7 +186,7 @@ def _try_removal(request: HttpRequest, factor: Factor, form: forms.Form | None) 
     except CareKeyError as exc:
         if form is None:
             raise
-        return _fail(form, exc)
+        return fail_on_form(form, exc)
     return None
 
 
@@ -179,7 +194,7 @@ def _try_removal(request: HttpRequest, factor: Factor, form: forms.Form | None) 
 def remove_factor(request: HttpRequest, factor_id: Any) -> HttpResponse:
     factor = _factor_or_404(request, factor_id)
     use_recovery = _use_recovery(request)
-    data = request.POST if request.method == "POST" else None
+    data = request.POST if request.method == "POST" and not passkey_forms.posted(request) else None
     form = second_factor_form(data, use_recovery) if factor.is_verified else None
     status = 200
     if request.method == "POST":
@@ -188,21 +203,27 @@ def remove_factor(request: HttpRequest, factor_id: Any) -> HttpResponse:
             messages.success(request, _("%(name)s was removed.") % {"name": factor.friendly_name})
             return HttpResponseRedirect(url(SECURITY))
         status = failed
-    context = {"factor": factor, "form": form, "use_recovery": use_recovery, "nav": "security"}
+    context = {
+        "factor": factor,
+        "form": form,
+        "use_recovery": use_recovery,
+        "nav": "security",
+        "has_passkey": services.has_passkey(signed_in_patient(request)),
+    }
     return render(request, "portal/remove.html", context, status=status)
 
 
 @require_POST
 def generate_recovery_codes(request: HttpRequest) -> HttpResponse:
     user = signed_in_patient(request)
-    if services.needs_reauthentication(request, user) and (page := _ask_for_proof(request)):
+    if services.needs_reauthentication(request, user) and (page := ask_for_proof(request)):
         return page
     try:
         codes = services.generate_recovery_codes(request, user)
     except MfaError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(url(SECURITY))
-    return _recovery_codes_page(request, codes)
+    return recovery_codes_page(request, codes)
 
 
 @require_POST

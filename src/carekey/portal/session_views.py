@@ -14,8 +14,10 @@ from carekey.accounts.sessions import signed_in_patient
 from carekey.applock import services as applock
 from carekey.client import describe_device
 from carekey.errors import CareKeyError
+from carekey.mfa.services import has_passkey
 from carekey.navigation import LOCKED, SECURITY, SIGNIN, redirect_to, safe_next, url
-from carekey.portal.feedback import show_on_form
+from carekey.portal import passkey_forms
+from carekey.portal.feedback import show_for_form, show_on_form
 from carekey.portal.forms import UnlockForm
 from carekey.portal.security_page import app_lock_form, render_security
 
@@ -90,24 +92,32 @@ def locked(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_path)
     user = signed_in_patient(request)
     method = applock.preferences(user).unlock_method
-    form = UnlockForm(request.POST if request.method == "POST" else None, method=method)
+    by_passkey = passkey_forms.posted(request)
+    data = request.POST if request.method == "POST" and not by_passkey else None
+    form = UnlockForm(data, method=method)
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if by_passkey or form.is_valid():
             try:
                 applock.unlock(
                     request,
                     user,
-                    code=form.cleaned_data.get("code"),
-                    password=form.cleaned_data.get("password"),
+                    code=form.cleaned_data.get("code") if data else None,
+                    password=form.cleaned_data.get("password") if data else None,
+                    passkey=passkey_forms.credential(request, user) if by_passkey else None,
                 )
             except applock.SignedOutAfterFailures as exc:
                 messages.error(request, exc.message)
                 return HttpResponseRedirect(url(SIGNIN))
             except CareKeyError as exc:
-                status = show_on_form(form, exc)
+                status = show_for_form(form, exc) if by_passkey else show_on_form(form, exc)
             else:
                 return HttpResponseRedirect(next_path)
-    context = {"form": form, "next": next_path, "first_name": user.first_name}
+    context = {
+        "form": form,
+        "next": next_path,
+        "first_name": user.first_name,
+        "has_passkey": has_passkey(user),
+    }
     return render(request, "portal/locked.html", context, status=status)

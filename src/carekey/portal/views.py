@@ -14,7 +14,8 @@ from carekey.errors import CareKeyError
 from carekey.mfa import services as mfa_services
 from carekey.mfa import signin as services
 from carekey.navigation import SIGNIN, VERIFY, redirect_to, safe_next, url
-from carekey.portal.feedback import show_on_form
+from carekey.portal import passkey_forms
+from carekey.portal.feedback import show_for_form, show_on_form
 from carekey.portal.forms import SignInForm, second_factor_form
 from carekey.portal.security_page import render_security
 
@@ -22,6 +23,8 @@ from carekey.portal.security_page import render_security
 @require_http_methods(["GET", "POST"])
 def signin(request: HttpRequest) -> HttpResponse:
     next_path = safe_next(request.POST.get("next") or request.GET.get("next"))
+    if passkey_forms.posted(request):
+        return _signin_with_passkey(request, next_path)
     form = SignInForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -47,6 +50,18 @@ def signin(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _signin_with_passkey(request: HttpRequest, next_path: str) -> HttpResponse:
+    """ "Sign in with a passkey": aal2 at once; a refusal is shown on the sign-in page."""
+    form = SignInForm()
+    try:
+        services.sign_in_with_passkey(request, passkey_forms.credential(request, None))
+    except CareKeyError as exc:
+        status = show_for_form(form, exc)
+        context = {"form": form, "next": next_path}
+        return render(request, "portal/signin.html", context, status=status)
+    return HttpResponseRedirect(next_path)
+
+
 @require_http_methods(["GET", "POST"])
 def signin_verify(request: HttpRequest) -> HttpResponse:
     """The second step of sign-in: a code, or a recovery code, raises the session to aal2."""
@@ -55,14 +70,26 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(url(SIGNIN))
     if not sessions.awaits_second_factor(request.session):
         return HttpResponseRedirect(next_path)
+    user = request.user
+    assert isinstance(user, User)
+    kinds = {factor.factor_type for factor in mfa_services.verified_factors(user)}
     use_recovery = request.GET.get("method") == "recovery" or "recovery_code" in request.POST
-    form = second_factor_form(request.POST if request.method == "POST" else None, use_recovery)
+    use_recovery = use_recovery or "totp" not in kinds  # a passkey only: no 6-digit code
+    bound = request.method == "POST" and not passkey_forms.posted(request)
+    form = second_factor_form(request.POST if bound else None, use_recovery)
     status = 200
-    if request.method == "POST":
+    if passkey_forms.posted(request):
+        try:
+            mfa_services.complete_sign_in_with_passkey(
+                request, user, passkey_forms.credential(request, user)
+            )
+        except CareKeyError as exc:
+            status = show_for_form(form, exc)
+        else:
+            return HttpResponseRedirect(next_path)
+    elif request.method == "POST":
         status = 400
         if form.is_valid():
-            user = request.user
-            assert isinstance(user, User)
             try:
                 left = mfa_services.complete_sign_in(
                     request,
@@ -76,7 +103,13 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
                 if left is not None:
                     _recovery_code_notice(request, left)
                 return HttpResponseRedirect(next_path)
-    context = {"form": form, "next": next_path, "use_recovery": use_recovery}
+    context = {
+        "form": form,
+        "next": next_path,
+        "use_recovery": use_recovery,
+        "has_app": "totp" in kinds,
+        "has_passkey": "webauthn" in kinds,
+    }
     return render(request, "portal/signin_verify.html", context, status=status)
 
 

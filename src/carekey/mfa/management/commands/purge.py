@@ -1,4 +1,5 @@
-"""`carekey purge`: expired enrollments and sessions, old audit events, stale throttle rows."""
+"""`carekey purge`: expired enrollments, sessions and passkey challenges, old audit events,
+stale throttle rows."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from carekey import clock, conf
 from carekey.accounts import throttle
 from carekey.accounts.models import PortalSession
 from carekey.audit.models import SecurityEvent
+from carekey.mfa.passkeys import purge_expired_challenges
 from carekey.mfa.services import purge_expired_enrollments
 
 
@@ -31,8 +33,9 @@ class Command(BaseCommand):
         retention = timedelta(days=conf.audit_retention_days())
         events, _ = SecurityEvent.objects.filter(created_at__lt=now - retention).delete()
         counts = throttle.purge_stale(now)
+        challenges = purge_expired_challenges()
         self.stdout.write(
             f"Purged {factors} expired enrollment(s), {sessions} session(s), "
             f"{events} audit event(s) older than {conf.audit_retention_days()} days, "
-            f"{counts} stale throttle count(s)."
+            f"{counts} stale throttle count(s), {challenges} expired passkey challenge(s)."
         )
