@@ -125,7 +125,8 @@
       return call.then(function (credential) {
         post(form, "passkey", JSON.stringify(credentialJSON(credential)));
       }, function (error) {
-        if (mediation && error && error.name === "AbortError") { return; }
+        // A conditional request ends quietly: aborted by the button, or no passkey here.
+        if (mediation) { return; }
         post(form, "passkey_error", outcome(error, started, json.timeout || 300000));
       });
     });
