@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from carekey.accounts.models import User
-from carekey.errors import CareKeyError
+from carekey.errors import CareKeyError, StrOrPromise
+from carekey.mfa import kinds
 from carekey.mfa.errors import MfaError
-from carekey.mfa.models import Factor, RecoveryCode
+from carekey.mfa.models import Factor, Passkey, RecoveryCode
 from carekey.mfa.services import REASON_MAX_LENGTH, reset_mfa
 from carekey.staff.permissions import SupportDeskAdmin
 from carekey.staff.reset import (
@@ -40,14 +41,30 @@ def _count(model: Any, **filters: Any) -> Coalesce:
 
 
 class FactorInline(admin.TabularInline):  # type: ignore[type-arg]
-    """Factors as staff see them: never the secret."""
+    """Factors as staff see them: never a secret, a public key, a credential id or a user
+    handle. A passkey adds what its authenticator reported: the AAGUID (the model of
+    authenticator, all zeros when it chose not to say) and whether it syncs."""
 
     model = Factor
-    fields = ("friendly_name", "factor_type", "status", "created_at", "last_used_at")
+    fields = (
+        "friendly_name",
+        "kind",
+        "status",
+        "created_at",
+        "last_used_at",
+        "authenticator",
+        "synced",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
+    verbose_name = "factor"
+    verbose_name_plural = "Two-step verification factors"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Factor]:
+        base: QuerySet[Factor] = super().get_queryset(request)
+        return base.select_related("passkey")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -57,6 +74,41 @@ class FactorInline(admin.TabularInline):  # type: ignore[type-arg]
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_staff)
+
+    @admin.display(description="Type")
+    def kind(self, obj: Factor) -> StrOrPromise:
+        try:
+            return kinds.get(obj.factor_type).label
+        except KeyError:
+            return obj.factor_type
+
+    @admin.display(description="Authenticator (AAGUID)")
+    def authenticator(self, obj: Factor) -> str:
+        passkey = _passkey(obj)
+        if passkey is None:
+            return str(self.get_empty_value_display())
+        if passkey.aaguid.strip("0-") == "":
+            return "Not reported"
+        return passkey.aaguid
+
+    @admin.display(description="Synced")
+    def synced(self, obj: Factor) -> str:
+        """The backup flags: eligible means a synced (multi-device) passkey."""
+        passkey = _passkey(obj)
+        if passkey is None:
+            return str(self.get_empty_value_display())
+        if not passkey.backup_eligible:
+            return "No, this device only"
+        if passkey.backed_up:
+            return "Yes, backed up"
+        return "Can sync, not backed up yet"
+
+
+def _passkey(factor: Factor) -> Passkey | None:
+    try:
+        return factor.passkey
+    except Passkey.DoesNotExist:
+        return None
 
 
 class ResetReasonForm(forms.Form):
