@@ -1,8 +1,9 @@
 """`carekey purge`: what it deletes, what it keeps, and the audit retention setting.
 
 Expired enrollments are hidden from every list at once (mfa.services.live_factors) and
-deleted here; sessions past their idle or absolute limit and audit events past the
-retention period (default six years, the HIPAA documentation period) go too.
+deleted here; sessions past their idle or absolute limit, passkey challenges past their
+five minutes and audit events past the retention period (default six years, the HIPAA
+documentation period) go too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from carekey.accounts.models import PortalSession, User
 from carekey.audit.models import SecurityEvent
 from carekey.core import totp
 from carekey.mfa import vault
-from carekey.mfa.models import Factor
+from carekey.mfa.models import Factor, PasskeyChallenge
 from tests.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -111,3 +112,28 @@ def test_an_expired_enrollment_is_hidden_before_any_purge(signed_in_api: ApiClie
     listed = signed_in_api.get("/mfa/factors").json()["factors"]
     assert [f["id"] for f in listed] == [str(fresh.pk)]
     assert Factor.objects.count() == 2  # listing never writes; purge or the next enroll does
+
+
+def challenge(name: str, expires_in: timedelta, user: User | None = None) -> PasskeyChallenge:
+    return PasskeyChallenge.objects.create(
+        challenge=name,
+        binding="b" * 64,
+        purpose=PasskeyChallenge.Purpose.AUTHENTICATE,
+        user=user,
+        expires_at=timezone.now() + expires_in,
+    )
+
+
+def test_purge_deletes_expired_passkey_challenges_and_keeps_fresh_ones(
+    make_patient: Any,
+) -> None:
+    patient = make_patient()
+    challenge("expired-sign-in", timedelta(seconds=-1))
+    challenge("expired-long-ago", timedelta(days=-3), patient)
+    fresh = challenge("fresh", timedelta(minutes=4, seconds=50), patient)
+
+    report = purge()
+
+    assert list(PasskeyChallenge.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert report.rstrip().endswith(", 2 expired passkey challenge(s).")
+    assert purge().rstrip().endswith(", 0 expired passkey challenge(s).")
