@@ -41,7 +41,7 @@ def sign_in(page: Page, email: str, password: str = PASSWORD, next_path: str = "
     page.goto("/portal/signin" + (f"?next={quote(next_path)}" if next_path else ""))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def verified_factor(user: User, spare: bool = False) -> str:
@@ -96,7 +96,7 @@ def signin_wrong_password(page: Page, make_patient: MakePatient) -> None:
 
 def signin_missing_fields(page: Page, make_patient: MakePatient) -> None:
     page.goto("/portal/signin")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
 

@@ -23,7 +23,7 @@ def test_warning_stay_lock_and_unlock_across_tabs(
         page.goto("/portal/signin?next=/portal/security")
         page.get_by_label("Email").fill(patient.email)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Security settings")
         expect(page.get_by_role("button", name="Lock now")).to_be_visible()
 
@@ -71,7 +71,7 @@ def test_content_is_hidden_at_the_lock(
         page.goto("/portal/signin")
         page.get_by_label("Email").fill(patient.email)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
         # Hold the lock request so the hidden page can be observed before it navigates away.
         page.route("**/portal/lock", lambda route: None)

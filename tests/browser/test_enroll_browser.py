@@ -32,7 +32,7 @@ def sign_in_and_enable_mfa(page: Page, email: str) -> None:
     page.goto("/portal/signin")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(re.compile(r"/portal/$"))
 
     page.goto("/portal/security")

@@ -115,7 +115,7 @@ def expect_error_summary(page: Page, message: str) -> None:
 def sign_in_by_keyboard(page: Page, email: str, password: str = PASSWORD) -> None:
     type_into(page, page.get_by_label("Email"), email)
     type_into(page, page.get_by_label("Password"), password)
-    press_button(page, page.get_by_role("button", name="Sign in"))
+    press_button(page, page.get_by_role("button", name="Sign in", exact=True))
 
 
 def enroll_by_keyboard(page: Page) -> tuple[str, int]:

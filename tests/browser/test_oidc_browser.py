@@ -40,7 +40,7 @@ def catch_callback(page: Any) -> list[str]:
 def sign_in_on_the_page(page: Any, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_password_then_oathtool_code_gives_aal2_pwd_otp_mfa(

@@ -16,7 +16,7 @@ def test_sign_in_see_navigation_sign_out(page, make_patient) -> None:
 
     page.get_by_label("Email").fill("browser@example.org")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/portal/security$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Security settings")
@@ -38,6 +38,6 @@ def test_wrong_password_shows_the_generic_message(page, make_patient) -> None:
     page.goto("/portal/signin")
     page.get_by_label("Email").fill("browser2@example.org")
     page.get_by_label("Password").fill("not-the-password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("Email or password is incorrect.")
     expect(page.locator("#error-summary")).to_be_focused()

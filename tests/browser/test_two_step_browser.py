@@ -25,7 +25,7 @@ def test_password_then_oathtool_code_lands_on_the_page_asked_for(page, make_pati
     page.goto("/portal/security")
     page.get_by_label("Email").fill(patient.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/portal/signin/verify\?next=%2Fportal%2Fsecurity$"))
     page.goto("/portal/")  # a password alone opens nothing
@@ -53,7 +53,7 @@ def test_recovery_code_link_offers_the_recovery_field(page, make_patient) -> Non
     page.goto("/portal/signin")
     page.get_by_label("Email").fill(patient.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("link", name="Use a recovery code").click()
     page.get_by_label("Recovery code").fill(codes[0].lower())
     page.get_by_role("button", name="Verify").click()
