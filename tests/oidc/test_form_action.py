@@ -67,3 +67,11 @@ def test_a_waiting_step_up_lets_the_enrollment_pages_post_on_to_the_app(
     session.save()
     page = signed_in_page.get("/portal/security")
     assert form_action(page) == "form-action 'self' https://portal.example.org"
+
+
+def test_the_passkey_step_up_page_may_post_on_to_the_app(signed_in_page: Client) -> None:
+    """Its "Use a passkey" posts to itself, which redirects to the request, then the app."""
+    client_id = clients.register("Portal", [APP]).client_id
+    page = signed_in_page.get("/o/step-up/passkey/", {"next": authorize_path(client_id, APP)})
+    assert page.status_code == 200
+    assert form_action(page) == "form-action 'self' https://portal.example.org"

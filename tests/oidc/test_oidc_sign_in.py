@@ -35,7 +35,7 @@ def test_discovery_names_every_endpoint(live_server: Any) -> None:
     ):  # fmt: skip
         assert flow.discovery[endpoint].startswith(live_server.url), endpoint
     assert flow.discovery["code_challenge_methods_supported"] == ["S256"]
-    assert flow.discovery["acr_values_supported"] == ["aal1", "aal2"]
+    assert flow.discovery["acr_values_supported"] == ["aal1", "aal2", "phr"]
     assert {"acr", "amr", "auth_time", "sid"} <= set(flow.discovery["claims_supported"])
 
 

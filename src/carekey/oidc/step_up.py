@@ -1,6 +1,9 @@
 """Step-up for a patient without a second factor: an app asked for aal2 (acr_values), so
 the patient is offered to set one up on /portal/security and is then sent back to the
-app's request; or cancels, and the app hears unmet_authentication_requirements."""
+app's request; or cancels, and the app hears unmet_authentication_requirements.
+
+The pieces every step-up page shares (the request to resume, the app's name, Cancel)
+are here too; the passkey step-up (acr_values=phr) is in passkey_step_up.py."""
 
 from __future__ import annotations
 
@@ -23,25 +26,32 @@ def start(request: HttpRequest) -> HttpResponse:
     return redirect_with_next("oauth2_provider:step-up", request)
 
 
-def _app_name(resume: str) -> str:
+def resume_of(request: HttpRequest) -> str | None:
+    """The authorization request this page continues (`next`), or None if it is not one."""
+    resume = safe_next(request.POST.get("next") or request.GET.get("next"))
+    return resume if resume.startswith(url("oauth2_provider:authorize")) else None
+
+
+def app_name(resume: str) -> str:
     client_id = parse_qs(urlsplit(resume).query).get("client_id", [""])[0]
     client = Application.objects.filter(client_id=client_id).first()
     return str(client.name) if client else ""
 
 
+def cancel_url(resume: str) -> str:
+    """The request again, marked cancelled: the app hears unmet_authentication_requirements."""
+    separator = "&" if "?" in resume else "?"
+    return f"{resume}{separator}{CANCELLED}=cancelled"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def offer(request: HttpRequest) -> HttpResponse:
-    resume = safe_next(request.POST.get("next") or request.GET.get("next"))
-    if not resume.startswith(url("oauth2_provider:authorize")):
+    resume = resume_of(request)
+    if resume is None:
         return HttpResponseRedirect(url(SECURITY))
     if request.method == "POST":
         session_state.set_return_to(request.session, resume)
         return HttpResponseRedirect(url(SECURITY, fragment="two-step-heading"))
-    separator = "&" if "?" in resume else "?"
-    context = {
-        "app_name": _app_name(resume),
-        "next": resume,
-        "cancel": f"{resume}{separator}{CANCELLED}=cancelled",
-    }
+    context = {"app_name": app_name(resume), "next": resume, "cancel": cancel_url(resume)}
     return render(request, "oidc/step_up.html", context)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import path
 from oauth2_provider import views as toolkit
 
-from carekey.oidc import step_up
+from carekey.oidc import passkey_step_up, step_up
 from carekey.oidc.discovery import DiscoveryView
 from carekey.oidc.guard import refuses_nul
 from carekey.oidc.views import CareKeyAuthorizationView, CareKeyTokenView
@@ -24,6 +24,11 @@ urlpatterns = [
         "logout/", refuses_nul(toolkit.RPInitiatedLogoutView.as_view()), name="rp-initiated-logout"
     ),
     path("step-up/", refuses_nul(step_up.offer), name="step-up"),
+    path(
+        "step-up/passkey/",
+        refuses_nul(passkey_step_up.use_passkey),
+        name="passkey-step-up",
+    ),
     path(
         ".well-known/openid-configuration",
         refuses_nul(DiscoveryView.as_view()),

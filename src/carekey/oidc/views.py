@@ -15,11 +15,13 @@ from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView, TokenView
 
 from carekey import clock
-from carekey.accounts import sessions
+from carekey.accounts import session_state, sessions
+from carekey.accounts.models import User
 from carekey.applock import services as applock
 from carekey.audit.record import record
+from carekey.mfa.services import has_passkey
 from carekey.navigation import LOCKED, SIGNIN, VERIFY, redirect_to, redirect_with_next
-from carekey.oidc import claims, step_up
+from carekey.oidc import claims, passkey_step_up, step_up
 from carekey.oidc.validator import CONTEXT
 
 
@@ -84,15 +86,34 @@ class CareKeyAuthorizationView(AuthorizationView):  # type: ignore[misc]
         wanted = request.GET.get("acr_values", "").split()
         assurance = claims.of_session(request.session, clock.timestamp())
         if not claims.meets(assurance.acr, wanted):
-            return self._step_up(request, prompt)
+            return self._step_up(request, prompt, claims.lowest(wanted))
         if "none" in prompt and _needs_consent(request):
             return _error_redirect(request, "interaction_required", "Consent is needed first.")
+        if session_state.return_to(request.session) == request.get_full_path_info():
+            session_state.pop_return_to(request.session)  # the step-up it waited for is done
         return None
 
-    def _step_up(self, request: HttpRequest, prompt: set[str]) -> HttpResponse | None:
-        """aal2 asked for in an aal1 session: such a patient has no factor yet (one who
-        has one owes the second step at every sign-in), so offer to set one up."""
-        if "none" not in prompt and request.GET.get(step_up.CANCELLED) != "cancelled":
+    def _step_up(
+        self, request: HttpRequest, prompt: set[str], level: str | None
+    ) -> HttpResponse | None:
+        """A higher level than this session's. aal2 in an aal1 session: such a patient has
+        no factor yet (one who has one owes the second step at every sign-in), so offer
+        to set one up. phr: use a passkey, or add one (passkey_step_up)."""
+        cancelled = request.GET.get(step_up.CANCELLED) == "cancelled"
+        if level == passkey_step_up.LEVEL:
+            user = request.user
+            if "none" in prompt and not cancelled and isinstance(user, User) and has_passkey(user):
+                return _error_redirect(
+                    request, "interaction_required", "The patient must use a passkey first."
+                )
+            if "none" not in prompt and not cancelled:
+                return passkey_step_up.start(request)
+            return _error_redirect(
+                request,
+                "unmet_authentication_requirements",
+                "This app needs a passkey, which the patient has not used.",
+            )
+        if "none" not in prompt and not cancelled:
             return step_up.start(request)
         return _error_redirect(
             request,
