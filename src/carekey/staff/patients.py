@@ -123,7 +123,7 @@ class ResetReasonForm(forms.Form):
         required=False,
         max_length=1000,
         help_text="From your own authenticator app, to confirm it's you. You can leave it "
-        "empty if you entered a code in the last 5 minutes.",
+        "empty if you entered a code or used a passkey in the last 5 minutes.",
         widget=forms.TextInput(
             attrs={
                 "inputmode": "numeric",
