@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.test import Client
+
 from carekey.accounts.models import User
 from tests.conftest import ApiClient
 from tests.passkey_authenticator import SoftPasskey
@@ -29,7 +31,7 @@ def test_lifecycle(signed_in_api: ApiClient, patient: User) -> None:
     assert again.json()["error"]["code"] == "passkey_verification_failed"
 
 
-def test_pages_render(signed_in_page, patient: User) -> None:  # type: ignore[no-untyped-def]
+def test_pages_render(signed_in_page: Client, patient: User) -> None:
     for path in ("/portal/security", "/portal/security/passkeys/new"):
         response = signed_in_page.get(path)
         assert response.status_code == 200, path

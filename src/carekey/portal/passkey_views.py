@@ -10,10 +10,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from carekey.accounts import session_state
 from carekey.accounts.sessions import signed_in_patient
 from carekey.errors import CareKeyError
 from carekey.mfa import services
-from carekey.navigation import SECURITY, url
+from carekey.navigation import SECURITY, safe_next, url
 from carekey.portal import passkey_forms
 from carekey.portal.forms import PasskeyNameForm
 from carekey.portal.mfa_views import ask_for_proof, fail_on_form, recovery_codes_page
@@ -46,7 +47,8 @@ def add_passkey(request: HttpRequest) -> HttpResponse:
                 return recovery_codes_page(request, result.recovery_codes)
             text = _("Your passkey %(name)s is added.") % {"name": result.factor.friendly_name}
             messages.success(request, text)
-            return HttpResponseRedirect(url(SECURITY))
+            waiting = session_state.pop_return_to(request.session)  # an app asked for this
+            return HttpResponseRedirect(safe_next(waiting, default=url(SECURITY)))
     elif request.method == "POST":
         status = 400  # the form posted without a passkey: JavaScript is needed
         form.add_error(None, _("Creating a passkey needs JavaScript. Turn it on and try again."))
