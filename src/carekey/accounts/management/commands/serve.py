@@ -34,7 +34,12 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.ensure_demo_patient()
         bind = options["bind"]
-        self.stdout.write(f"CareKey ({settings.ENV}) serving at http://{bind}/portal/")
+        # The public address, not the bind address: passkeys work only under the host
+        # name of CAREKEY_PUBLIC_URL (an IP address is never a WebAuthn RP ID).
+        self.stdout.write(
+            f"CareKey ({settings.ENV}) listening on {bind}; "
+            f"open {settings.CAREKEY_PUBLIC_URL}/portal/"
+        )
         self.stdout.write(
             f"OpenID Connect issuer {settings.CAREKEY_PUBLIC_URL}"
             " (discovery at /.well-known/openid-configuration; set CAREKEY_PUBLIC_URL)"

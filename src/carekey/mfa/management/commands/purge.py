@@ -18,7 +18,10 @@ from carekey.mfa.services import purge_expired_enrollments
 
 
 class Command(BaseCommand):
-    help = "Delete expired unverified factors, expired sessions and old audit events."
+    help = (
+        "Delete expired unverified factors, sessions and passkey challenges, old audit "
+        "events and stale throttle counts."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = clock.now()
