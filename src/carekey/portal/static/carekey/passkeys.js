@@ -102,7 +102,7 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) { throw { server: data && data.error ? data.error.message : "" }; }
+        if (!response.ok) { throw { server: (data && data.error) || {} }; }
         return data.publicKey;
       });
     });
@@ -141,7 +141,14 @@
       if (pending) { pending.abort(); pending = null; }
       button.disabled = true;
       ceremony(block, form).catch(function (problem) {
-        say(block, (problem && problem.server) || block.getAttribute("data-msg-failed"));
+        var server = (problem && problem.server) || {};
+        if (server.code === "reauthentication_required") {
+          // The few minutes after the last proof ran out while the page was open: post
+          // the form empty, and the server asks for a passkey or a code first.
+          HTMLFormElement.prototype.submit.call(form);
+          return;
+        }
+        say(block, server.message || block.getAttribute("data-msg-failed"));
       }).then(function () { button.disabled = false; });
     });
     // Conditional UI: the email field offers this site's passkeys as the patient types.
