@@ -30,6 +30,7 @@ from tests.browser.test_accessibility import (
     signin_wrong_password,
     verify_step,
 )
+from tests.browser.test_passkeys_accessibility import passkey_add, sign_in_with_passkey_section
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -40,10 +41,12 @@ HEIGHTS = {PHONE: 640, ZOOM_200: 450, DESKTOP: 900}
 QR_MIN = 200
 
 MAIN_STATES: dict[str, State] = {
+    "sign-in": sign_in_with_passkey_section,
     "sign-in-error": signin_wrong_password,
     "verify": verify_step,
     "home": home,
     "enrollment": enrollment_wrong_code,
+    "passkey-add": passkey_add,
     "recovery-codes": recovery_codes,
     "security": security_with_factors,
     "remove": remove_confirmation,
