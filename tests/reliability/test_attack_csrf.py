@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import code_now
+from tests.passkey_authenticator import SoftPasskey
+from tests.passkey_helpers import add_passkey, creation_options, new_key, request_options
 from tests.reliability.attack_helpers import (
     EVIL,
     Actor,
@@ -62,9 +64,15 @@ def forged_headers(forgery: str, own_token: str) -> dict[str, str]:
     return {"X-CSRFToken": own_token, "Origin": f"https://{EVIL}"}
 
 
+# Each victim's passkey, so a passkey call can carry an answer that would succeed.
+PASSKEYS: dict[int, SoftPasskey] = {}
+
+
 def victim_with_unverified_factor() -> tuple[Actor, str, str]:
-    """The victim at aal2, with a second factor half enrolled: (victim, its id, its code)."""
+    """The victim at aal2 with a passkey too, and a second app half enrolled: (victim, its
+    id, its code)."""
     victim = actor_at_aal2("victim@example.org")
+    PASSKEYS[victim.user.pk], _ = add_passkey(victim.api)
     unverified_id, secret = victim.enroll("Second phone")
     return victim, unverified_id, code_now(secret)
 
@@ -116,6 +124,10 @@ def api_body(method: str, path: str, actor: Actor, new_code: str = "") -> Any:
         "/api/v1/mfa/factors/{factor_id}/verify": {"code": new_code},
         "/api/v1/app-lock": {"enabled": True, "timeout_minutes": 1, "unlock_method": "password"},
     }
+    if path == "/api/v1/mfa/passkeys":  # a new passkey, for a fresh challenge
+        return {"credential": new_key().create(creation_options(actor.api))}
+    if path == "/api/v1/session/passkey":  # the victim's passkey, for a fresh challenge
+        return {"credential": PASSKEYS[actor.user.pk].get(request_options(actor.api))}
     return None if method == "DELETE" else bodies.get(path, {})
 
 

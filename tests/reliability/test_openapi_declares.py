@@ -12,8 +12,19 @@ from typing import Any
 
 from carekey.api import api
 
-SESSION_CALLS = {"/api/v1/session", "/api/v1/session/verify", "/api/v1/session/reauthenticate"}
-WHILE_LOCKED = {("get", "/api/v1/session"), ("delete", "/api/v1/session")}
+PASSKEY_CALLS = {"/api/v1/session/passkey/options", "/api/v1/session/passkey"}
+SESSION_CALLS = {
+    "/api/v1/session",
+    "/api/v1/session/verify",
+    "/api/v1/session/reauthenticate",
+    *PASSKEY_CALLS,  # "Sign in with a passkey" needs nobody signed in
+}
+# A passkey unlocks too, so its two calls stay open while locked.
+WHILE_LOCKED = {
+    ("get", "/api/v1/session"),
+    ("delete", "/api/v1/session"),
+    *(("post", path) for path in PASSKEY_CALLS),
+}
 UNLOCK = ("post", "/api/v1/session/unlock")
 ENROLLMENT_OPEN = "/api/v1/mfa"
 

@@ -112,7 +112,7 @@ def use_passkey(request: HttpRequest, body: PasskeyCredentialIn) -> dict[str, ob
     if not isinstance(user, User):
         services.sign_in_with_passkey(request, body.credential)
     elif applock.is_locked(request):
-        applock.unlock(request, user, passkey=body.credential)
+        applock.unlock_with_passkey(request, user, body.credential)
     elif sessions.awaits_second_factor(request.session):
         mfa.complete_sign_in_with_passkey(request, user, body.credential)
     else:

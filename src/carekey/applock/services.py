@@ -190,24 +190,41 @@ def unlock(
     password: str | None = None,
     passkey: object = None,
 ) -> None:
-    """Check a code or password (by preference) under the shared throttle; rotate the id.
+    """Check a code or password (by preference), or a passkey, under the shared throttle;
+    rotate the id.
 
     The attempt is reserved in this lock's own count first, so however many arrive at
     once, at most five are checked before the session is signed out.
     """
     if not is_locked(request):
         return
-    method = "passkey" if passkey is not None else preferences(user).unlock_method
+    if passkey is not None:
+        unlock_with_passkey(request, user, passkey)
+        return
+    method = preferences(user).unlock_method
     if method == "code" and code is None:
         raise VerificationFailed(_("Enter the 6-digit code from your authenticator app."))
     if method == "password" and password is None:
         raise VerificationFailed(_("Enter your password."))
+    _unlock(request, user, method, (code, password, None))
+
+
+def unlock_with_passkey(request: HttpRequest, user: User, credential: object) -> None:
+    """Unlock with a passkey, whatever the preference. Whatever the API body held (null
+    included) is a credential to check and refuse in passkey words, not a missing code."""
+    if is_locked(request):
+        _unlock(request, user, "passkey", (None, None, credential))
+
+
+def _unlock(
+    request: HttpRequest, user: User, method: str, proof: tuple[str | None, str | None, object]
+) -> None:
     key = f"unlock:{state.unlock_id(request.session)}"
     try:
         slot = throttle.reserve(key, UNLOCK_ATTEMPTS)
     except throttle.Throttled:
         _sign_out(request)
-    _check_unlock(request, user, method, (code, password, passkey), slot)
+    _check_unlock(request, user, method, proof, slot)
     throttle.forget(key)
     state.clear_lock(request.session)
     state.mark_active(request.session, clock.timestamp())
@@ -231,11 +248,14 @@ def _check_unlock(
             checks.prove(request, user, verified_factors(user), code=code)
         else:
             _check_password(request, user, password or "")
+    except (throttle.Throttled, passkeys.PasskeyNotChecked):  # nothing was checked
+        throttle.refund(slot)
+        raise
     except (VerificationFailed, PasskeyVerificationFailed):
         if slot.failures >= MAX_UNLOCK_FAILURES:
             _sign_out(request)
         raise
-    except (throttle.Throttled, MfaError):  # refused or malformed: nothing was checked
+    except MfaError:  # malformed: nothing was checked
         throttle.refund(slot)
         raise
 

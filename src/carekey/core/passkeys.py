@@ -7,12 +7,15 @@ so a malformed body is a clear refusal and never a server error.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import cbor2
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -36,6 +39,8 @@ MAX_CREDENTIAL_CHARS = 64 * 1024
 CHALLENGE_BYTES = 32
 TIMEOUT_MS = 5 * 60 * 1000  # the challenge's own lifetime: 5 minutes
 KNOWN_TRANSPORTS = {t.value for t in AuthenticatorTransport}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class PasskeyRejected(Exception):
@@ -54,10 +59,20 @@ class RelyingParty:
 
     @classmethod
     def from_url(cls, public_url: str, name: str) -> RelyingParty:
-        parts = urlsplit(public_url)
-        return cls(
-            id=parts.hostname or "localhost", name=name, origin=f"{parts.scheme}://{parts.netloc}"
-        )
+        """The origin as a browser serialises it (clientDataJSON.origin): lower case, no
+        credentials, no path, and no port when it is the scheme's default, so a setting
+        written "https://CareKey.example.org:443/" still matches what browsers send."""
+        parts = urlsplit(public_url.strip())
+        scheme = parts.scheme.lower()
+        host = parts.hostname or "localhost"
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        shown = f"[{host}]" if ":" in host else host
+        if port is not None and port != _DEFAULT_PORTS.get(scheme):
+            shown = f"{shown}:{port}"
+        return cls(id=host, name=name, origin=f"{scheme}://{shown}")
 
 
 @dataclass(frozen=True)
@@ -86,8 +101,13 @@ def encode(raw: bytes) -> str:
 
 
 def decode(text: str) -> bytes:
+    """Strict base64url (padding optional): the standard decoder skips characters outside
+    the alphabet, so junk such as a NUL, a space or "!!" would otherwise decode to
+    something."""
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text.rstrip("=")):
+        raise PasskeyRejected("bad_base64url")
     try:
-        return base64url_to_bytes(text)
+        return base64url_to_bytes(text.rstrip("="))
     except (ValueError, TypeError) as exc:
         raise PasskeyRejected("bad_base64url") from exc
 
@@ -169,12 +189,13 @@ def challenge_of(credential: dict[str, Any]) -> bytes:
     client_data = response.get("clientDataJSON") if isinstance(response, dict) else None
     if not isinstance(client_data, str):
         raise PasskeyRejected("no_client_data")
+    raw = decode(client_data)
     try:
-        return parse_client_data_json(decode(client_data)).challenge
-    except PasskeyRejected:
-        raise
+        parse_client_data_json(raw)
+        answered = json.loads(raw)["challenge"]
     except Exception as exc:
         raise PasskeyRejected("bad_client_data") from exc
+    return decode(answered)  # strictly: py_webauthn's decoder skips stray characters
 
 
 def user_handle_of(credential: dict[str, Any]) -> bytes | None:
@@ -191,8 +212,52 @@ def _transports(credential: dict[str, Any]) -> list[str]:
     return [t for t in listed if isinstance(t, str) and t in KNOWN_TRANSPORTS][:8]
 
 
+_REGISTRATION_PARTS = (
+    ("id",),
+    ("rawId",),
+    ("response", "clientDataJSON"),
+    ("response", "attestationObject"),
+)
+_ASSERTION_PARTS = (
+    ("id",),
+    ("rawId",),
+    ("response", "clientDataJSON"),
+    ("response", "authenticatorData"),
+    ("response", "signature"),
+)
+
+
+def _require_base64url(credential: dict[str, Any], parts: tuple[tuple[str, ...], ...]) -> None:
+    """Each binary member present and strictly base64url. py_webauthn's decoder skips
+    characters outside the alphabet, so " " + a valid value would otherwise pass."""
+    for path in parts:
+        value: Any = credential
+        for name in path:
+            value = value.get(name) if isinstance(value, dict) else None
+        try:
+            if not isinstance(value, str) or not decode(value):
+                raise PasskeyRejected("empty")
+        except PasskeyRejected as exc:
+            raise PasskeyRejected("malformed") from exc
+
+
+def _require_one_cbor_item(raw: bytes) -> None:
+    """The attestation object is one CBOR map and nothing after it (py_webauthn reads the
+    first item and ignores the rest, so bytes appended to a valid one would pass)."""
+    stream = io.BytesIO(raw)
+    try:
+        cbor2.CBORDecoder(stream).decode()
+    except Exception as exc:
+        raise PasskeyRejected("malformed") from exc
+    if stream.tell() != len(raw):
+        raise PasskeyRejected("malformed")
+
+
 def verify_new(rp: RelyingParty, credential: dict[str, Any], challenge: bytes) -> NewCredential:
-    """Check a registration: challenge, origin, RP ID hash, user verification."""
+    """Check a registration: challenge, origin, RP ID hash, user verification, and that the
+    credential's id is the one the authenticator put in its data (what is stored)."""
+    _require_base64url(credential, _REGISTRATION_PARTS)
+    _require_one_cbor_item(decode(credential["response"]["attestationObject"]))
     try:
         verified = verify_registration_response(
             credential=credential,
@@ -203,6 +268,9 @@ def verify_new(rp: RelyingParty, credential: dict[str, Any], challenge: bytes) -
         )
     except Exception as exc:
         raise PasskeyRejected(_reason(exc)) from exc
+    _check_client_data(credential)
+    if decode(credential["rawId"]) != verified.credential_id:
+        raise PasskeyRejected("malformed")
     return NewCredential(
         credential_id=verified.credential_id,
         public_key=verified.credential_public_key,
@@ -222,6 +290,7 @@ def verify_assertion(
     The counter is left to the caller (`counter_regressed`), which must compare it with
     the stored one atomically and audit a regression on its own.
     """
+    _require_base64url(credential, _ASSERTION_PARTS)
     try:
         verified = verify_authentication_response(
             credential=credential,
@@ -234,6 +303,7 @@ def verify_assertion(
         )
     except Exception as exc:
         raise PasskeyRejected(_reason(exc)) from exc
+    _check_client_data(credential)
     return Assertion(sign_count=verified.new_sign_count, backed_up=verified.credential_backed_up)
 
 
@@ -242,16 +312,33 @@ def counter_regressed(stored: int, received: int) -> bool:
     return (stored > 0 or received > 0) and received <= stored
 
 
+def _check_client_data(credential: dict[str, Any]) -> None:
+    """What py_webauthn lets pass. It does not look at crossOrigin: our pages are never
+    framed (frame-ancestors 'none'), so a ceremony run inside another site's frame is
+    refused (crossOrigin absent or false, no topOrigin). And its decoder skips stray
+    characters, so the challenge must be strict base64url."""
+    client_data = json.loads(decode(credential["response"]["clientDataJSON"]))
+    if client_data.get("crossOrigin", False) is not False or "topOrigin" in client_data:
+        raise PasskeyRejected("cross_origin")
+    try:
+        decode(client_data["challenge"])
+    except PasskeyRejected as exc:
+        raise PasskeyRejected("wrong_challenge") from exc
+
+
+# py_webauthn's refusals, by how their messages begin (the rest may quote what the browser
+# sent, so a crafted origin must not be able to choose the reason).
+_REASONS = (
+    ("User verification is required", "user_not_verified"),
+    ("Client data challenge was not expected", "wrong_challenge"),
+    ("Unexpected client data origin", "wrong_origin"),
+    ("Unexpected RP ID hash", "wrong_rp_id"),
+    ("Could not verify authentication signature", "bad_signature"),
+    ("User was not present", "user_not_present"),
+    ("User presence was required", "user_not_present"),
+)
+
+
 def _reason(exc: Exception) -> str:
-    text = str(exc).lower()
-    if "user verification" in text:
-        return "user_not_verified"
-    if "challenge" in text:
-        return "wrong_challenge"
-    if "origin" in text:
-        return "wrong_origin"
-    if "rp id" in text:
-        return "wrong_rp_id"
-    if "signature" in text:
-        return "bad_signature"
-    return "malformed"
+    text = str(exc)
+    return next((reason for start, reason in _REASONS if text.startswith(start)), "malformed")

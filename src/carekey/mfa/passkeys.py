@@ -46,6 +46,11 @@ AUTHENTICATE = PasskeyChallenge.Purpose.AUTHENTICATE
 _REASON_TEXT: dict[str, StrOrPromise] = {"user_not_verified": errors.PASSKEY_NOT_VERIFIED}
 
 
+class PasskeyNotChecked(errors.PasskeyVerificationFailed):
+    """Refused before anything was checked (not a credential, no open challenge for it):
+    like a malformed code, it counts in no throttle and no unlock count."""
+
+
 @dataclass(frozen=True)
 class PasskeyProof:
     user: User
@@ -88,13 +93,13 @@ def _take(
     try:
         answered = webauthn.encode(webauthn.challenge_of(credential))
     except webauthn.PasskeyRejected as exc:
-        raise errors.PasskeyVerificationFailed() from exc
+        raise PasskeyNotChecked() from exc
     row = PasskeyChallenge.objects.filter(
         challenge=answered, binding=_binding(request), purpose=purpose, user=user
     ).first()
     claimed = row is not None and PasskeyChallenge.objects.filter(pk=row.pk).delete()[0] == 1
     if row is None or not claimed or row.expires_at <= clock.now():
-        raise errors.PasskeyVerificationFailed(errors.PASSKEY_EXPIRED)
+        raise PasskeyNotChecked(errors.PASSKEY_EXPIRED)
     return row
 
 
@@ -102,7 +107,7 @@ def _parsed(raw: object) -> dict[str, Any]:
     try:
         return webauthn.parse(raw)
     except webauthn.PasskeyRejected as exc:
-        raise errors.PasskeyVerificationFailed() from exc
+        raise PasskeyNotChecked() from exc
 
 
 def purge_expired_challenges() -> int:
@@ -117,6 +122,7 @@ def registration_options(
     first, so the patient never makes a passkey that would then be refused."""
     if needs_reauthentication(request, user):
         _require_reauthentication(request)
+    purge_expired_enrollments(user)  # abandoned app enrollments do not hold a place
     choose_name(user, friendly_name, max_factors=conf.max_factors(), default=DEFAULT_NAME)
     mine = Passkey.objects.filter(factor__user=user)
     handle = mine.values_list("user_handle", flat=True).first() or webauthn.encode(
