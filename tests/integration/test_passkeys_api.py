@@ -592,6 +592,22 @@ def test_a_counter_going_backwards_is_refused_and_audited(
     assert Passkey.objects.get().sign_count == 3
 
 
+def test_a_passkey_caught_as_a_copy_stays_refused_whatever_its_counter(
+    with_passkey: tuple[ApiClient, SoftPasskey], patient: User
+) -> None:
+    """After a regression the copy and the original look alike: a higher counter next
+    time (the copy used again) must not sign anyone in until the passkey is removed."""
+    api, key = with_passkey
+    assert use_passkey(api, key, counter_step=5).status_code == 200
+    assert "copied" in assert_refused(use_passkey(ApiClient(), key, counter_step=-2))
+    assert "copied" in assert_refused(use_passkey(ApiClient(), key, counter_step=50))
+    assert Passkey.objects.get().refused_as_copy_at is not None
+    (copied,) = [
+        e for e in events("mfa.challenge.failed", patient) if e.detail.get("reason") == "copied"
+    ]
+    assert copied.detail["method"] == "passkey"
+
+
 def test_the_same_counter_twice_is_refused(with_passkey: tuple[ApiClient, SoftPasskey]) -> None:
     api, key = with_passkey
     assert use_passkey(api, key).status_code == 200

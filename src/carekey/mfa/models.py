@@ -82,6 +82,9 @@ class Passkey(models.Model):
     aaguid = models.CharField(max_length=36, blank=True, editable=False)
     backup_eligible = models.BooleanField(default=False, editable=False)
     backed_up = models.BooleanField(default=False, editable=False)
+    # Set when its counter went backwards (a copy exists): refused for good until the
+    # patient removes it, since the copy and the original are indistinguishable after.
+    refused_as_copy_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return f"passkey {self.factor_id}"

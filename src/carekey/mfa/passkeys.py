@@ -222,6 +222,12 @@ def prove(request: HttpRequest, raw_credential: object, *, user: User | None) ->
         _refuse_unknown(request, user)
     assert stored is not None and owner is not None
     attempt = checks.throttle_guard(request, owner)
+    if stored.refused_as_copy_at is not None:
+        checks.record_failure(request, owner, attempt)
+        record(
+            "mfa.challenge.failed", user=owner, request=request, method="passkey", reason="copied"
+        )
+        raise errors.PasskeyVerificationFailed(errors.PASSKEY_COPIED)
     try:
         if webauthn.user_handle_of(credential) not in (None, webauthn.decode(stored.user_handle)):
             raise webauthn.PasskeyRejected("wrong_user_handle")
@@ -235,6 +241,7 @@ def prove(request: HttpRequest, raw_credential: object, *, user: User | None) ->
         )
         raise errors.PasskeyVerificationFailed(_REASON_TEXT.get(exc.reason)) from exc
     if not _claim_counter(stored, assertion):
+        Passkey.objects.filter(pk=stored.pk).update(refused_as_copy_at=clock.now())
         checks.record_failure(request, owner, attempt)
         record(
             "mfa.passkey.counter_regressed",
