@@ -23,7 +23,7 @@ def test_enrollment_in_spanish(chromium, live_server, transactional_db, make_pat
         expect(page.locator("html")).to_have_attribute("lang", "es")
         page.get_by_label("Correo electrónico").fill(patient.email)
         page.get_by_label("Contraseña").fill(PASSWORD)
-        page.get_by_role("button", name="Iniciar sesión").click()
+        page.get_by_role("button", name="Iniciar sesión", exact=True).click()
 
         expect(page.get_by_role("heading", level=1)).to_have_text("Configuración de seguridad")
         nav = page.get_by_role("navigation", name="Portal")
