@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from carekey.accounts.models import User
+from tests.browser.passkey_helpers import Authenticator, passkey_from_api, virtual_authenticator
 from tests.conftest import require
 
 CHROMIUM = "/usr/bin/chromium"
@@ -74,3 +76,19 @@ def fast_password_hashing(settings: Any) -> None:
     about something else (accessibility, layout) sign a patient in once or twice each.
     """
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def authenticator(page: Any, live_server: Any, settings: Any) -> Authenticator:
+    """Chromium's virtual authenticator on `page`, the server's RP ID set to match."""
+    return virtual_authenticator(page, live_server, settings)
+
+
+@pytest.fixture
+def with_passkey(
+    make_patient: Callable[..., User], authenticator: Authenticator, live_server: Any
+) -> User:
+    """A patient whose passkey (made through the API) sits in the virtual authenticator."""
+    patient = make_patient()
+    passkey_from_api(patient, authenticator, live_server.url)
+    return patient

@@ -47,18 +47,6 @@ NO_JAVASCRIPT = (
 )
 
 
-@pytest.fixture
-def authenticator(page: Page, live_server: Any, settings: Any) -> Authenticator:
-    return virtual_authenticator(page, live_server, settings)
-
-
-@pytest.fixture
-def with_passkey(make_patient: MakePatient, authenticator: Authenticator, live_server: Any) -> User:
-    patient = make_patient()
-    passkey_from_api(patient, authenticator, live_server.url)
-    return patient
-
-
 # --- Done when 1: add a passkey, then sign in with it alone and as the second step ------
 
 

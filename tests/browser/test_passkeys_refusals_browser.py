@@ -59,18 +59,6 @@ ALREADY_ON_THIS_DEVICE = (
 )
 
 
-@pytest.fixture
-def authenticator(page: Page, live_server: Any, settings: Any) -> Authenticator:
-    return virtual_authenticator(page, live_server, settings)
-
-
-@pytest.fixture
-def with_passkey(make_patient: MakePatient, authenticator: Authenticator, live_server: Any) -> User:
-    patient = make_patient()
-    passkey_from_api(patient, authenticator, live_server.url)
-    return patient
-
-
 def expect_refusal(page: Page, sentence: str) -> None:
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()

@@ -14,8 +14,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ import reliability.harness as harness
 from reliability.webclient import Browser, Reply
 
 from tests.passkey_authenticator import SoftPasskey
+from tests.reliability.server_pair import Pair, on, serving_pair, signed_in
 
 PUBLIC_URL = "https://portal.carekey.example"
 RP_ID = "portal.carekey.example"
@@ -30,37 +29,12 @@ RACERS = 20
 pytestmark = pytest.mark.usefixtures("postgres")
 
 
-@dataclass
-class Pair:
-    a: harness.Server
-    b: harness.Server
-    database: str
-
-
 @pytest.fixture(scope="module")
 def pair(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    database = harness.create_database("carekey_rel", template=migrated_template)
-    deployment = harness.Deployment(
-        harness.database_url(database), Path(tmp_path_factory.mktemp("passkeys-two-servers"))
-    )
-    harness.seed_patients(deployment, [f"k{n}@example.org" for n in range(6)])
-    servers: list[harness.Server] = []
-    try:
-        for name in ("a", "b"):
-            server = harness.start_server(
-                deployment, workers=2, name=name, CAREKEY_PUBLIC_URL=PUBLIC_URL
-            )
-            servers.append(server)
-        yield Pair(servers[0], servers[1], database)
-    finally:
-        for server in servers:
-            server.stop()
-        harness.drop_database(database)
-
-
-def on(server: harness.Server, browser: Browser) -> Browser:
-    """The same browser (the same cookie jar, shared) talking to another server."""
-    return Browser(server.base, browser.user_agent, browser.timeout, browser.cookies)
+    emails = [f"k{n}@example.org" for n in range(6)]
+    label = "passkeys-two-servers"
+    with serving_pair(migrated_template, tmp_path_factory, label, emails, PUBLIC_URL) as both:
+        yield both
 
 
 def copy_of(server: harness.Server, browser: Browser) -> Browser:
@@ -78,13 +52,6 @@ def options(browser: Browser, path: str, body: Any = None) -> dict[str, Any]:
     public_key: dict[str, Any] = reply.json()["publicKey"]
     assert public_key.get("rpId", public_key.get("rp", {}).get("id")) == RP_ID
     return public_key
-
-
-def signed_in(server: harness.Server, email: str) -> Browser:
-    browser = server.browser()
-    reply = browser.sign_in(email, harness.PASSWORD)
-    assert reply.status == 200, reply.text
-    return browser
 
 
 def add_passkey(start: Browser, finish: Browser, key: SoftPasskey) -> Reply:

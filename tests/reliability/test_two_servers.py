@@ -11,58 +11,24 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import reliability.harness as harness
 import reliability.load as load
 from reliability.webclient import Browser, code_now
 
 from tests.reliability.conftest import FULL
+from tests.reliability.server_pair import Pair, on, serving_pair, signed_in
 
 RACERS = 50
 pytestmark = pytest.mark.usefixtures("postgres")
 
 
-@dataclass
-class Pair:
-    a: harness.Server
-    b: harness.Server
-    database: str
-
-
 @pytest.fixture(scope="module")
 def pair(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    database = harness.create_database("carekey_rel", template=migrated_template)
-    deployment = harness.Deployment(
-        harness.database_url(database), Path(tmp_path_factory.mktemp("two-servers"))
-    )
     emails = [f"p{n}@example.org" for n in range(7)]
-    harness.seed_patients(deployment, emails)
-    servers: list[harness.Server] = []
-    try:
-        # The first migrates (a no-op on the copy) and answers before the second starts.
-        servers.append(harness.start_server(deployment, workers=2, name="a"))
-        servers.append(harness.start_server(deployment, workers=2, name="b"))
-        yield Pair(servers[0], servers[1], database)
-    finally:
-        for server in servers:
-            server.stop()
-        harness.drop_database(database)
-
-
-def signed_in(server: harness.Server, email: str) -> Browser:
-    browser = server.browser()
-    reply = browser.sign_in(email, harness.PASSWORD)
-    assert reply.status == 200, reply.text
-    return browser
-
-
-def on(server: harness.Server, browser: Browser) -> Browser:
-    """The same browser (same cookies) talking to another server."""
-    return Browser(server.base, browser.user_agent, browser.timeout, browser.cookies)
+    with serving_pair(migrated_template, tmp_path_factory, "two-servers", emails) as both:
+        yield both
 
 
 def test_a_session_made_on_one_server_works_on_the_other(pair: Pair) -> None:

@@ -188,18 +188,14 @@ def unlock(
     *,
     code: str | None = None,
     password: str | None = None,
-    passkey: object = None,
 ) -> None:
-    """Check a code or password (by preference), or a passkey, under the shared throttle;
-    rotate the id.
+    """Check a code or password (by preference) under the shared throttle; rotate the id.
+    (A passkey unlocks through `unlock_with_passkey`.)
 
     The attempt is reserved in this lock's own count first, so however many arrive at
     once, at most five are checked before the session is signed out.
     """
     if not is_locked(request):
-        return
-    if passkey is not None:
-        unlock_with_passkey(request, user, passkey)
         return
     method = preferences(user).unlock_method
     if method == "code" and code is None:

@@ -124,10 +124,11 @@ def registration_options(
         _require_reauthentication(request)
     purge_expired_enrollments(user)  # abandoned app enrollments do not hold a place
     choose_name(user, friendly_name, max_factors=conf.max_factors(), default=DEFAULT_NAME)
-    mine = Passkey.objects.filter(factor__user=user)
-    handle = mine.values_list("user_handle", flat=True).first() or webauthn.encode(
-        secrets.token_bytes(32)
+    mine = list(
+        Passkey.objects.filter(factor__user=user).values_list("user_handle", "credential_id")
     )
+    # One user handle per patient (WebAuthn: one account, one handle), made with the first.
+    handle = mine[0][0] if mine else webauthn.encode(secrets.token_bytes(32))
     challenge = _issue(request, REGISTER, user, handle)
     return webauthn.creation_options(
         relying_party(),
@@ -135,7 +136,7 @@ def registration_options(
         user_handle=webauthn.decode(handle),
         user_name=user.email,
         display_name=user.name,
-        exclude=[webauthn.decode(c) for c in mine.values_list("credential_id", flat=True)],
+        exclude=[webauthn.decode(credential_id) for _, credential_id in mine],
     )
 
 

@@ -100,13 +100,16 @@ def locked(request: HttpRequest) -> HttpResponse:
         status = 400
         if by_passkey or form.is_valid():
             try:
-                applock.unlock(
-                    request,
-                    user,
-                    code=form.cleaned_data.get("code") if data else None,
-                    password=form.cleaned_data.get("password") if data else None,
-                    passkey=passkey_forms.credential(request, user) if by_passkey else None,
-                )
+                if by_passkey:
+                    credential = passkey_forms.credential(request, user)
+                    applock.unlock_with_passkey(request, user, credential)
+                else:
+                    applock.unlock(
+                        request,
+                        user,
+                        code=form.cleaned_data.get("code"),
+                        password=form.cleaned_data.get("password"),
+                    )
             except applock.SignedOutAfterFailures as exc:
                 messages.error(request, exc.message)
                 return HttpResponseRedirect(url(SIGNIN))
