@@ -35,6 +35,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.fixture(autouse=True)
+def mail_in_the_request(settings: Any) -> None:
+    """Tests read the outbox at once; test_password_reset_mail shows the thread path."""
+    settings.CAREKEY_SEND_MAIL_IN_BACKGROUND = False
+
+
 @pytest.fixture
 def make_patient(db: None) -> Callable[..., User]:
     counter = iter(range(1, 10_000))

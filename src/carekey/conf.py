@@ -30,6 +30,15 @@ DEFAULTS: dict[str, Any] = {
     "CAREKEY_CODE_HARD_STOP": 100,  # NIST SP 800-63B: consecutive failed code checks
     "CAREKEY_LOCK_MINUTES": (1, 2, 5, 10, 15, 30),
     "CAREKEY_DEFAULT_LOCK_MINUTES": 5,
+    # Password reset (CONTRACT §7).
+    "CAREKEY_PASSWORD_RESET_MINUTES": 30,
+    "CAREKEY_PASSWORD_RESET_LINKS_PER_HOUR": 3,
+    "CAREKEY_PASSWORD_RESET_REQUESTS_PER_IP": 20,  # an hour, across accounts
+    # Every "Send reset link" answer takes at least this long, known email or not.
+    "CAREKEY_PASSWORD_RESET_ANSWER_SECONDS": 0.3,
+    # Emails whose timing could tell something (the reset link) leave the request on a
+    # thread after commit; tests set False to read the outbox at once.
+    "CAREKEY_SEND_MAIL_IN_BACKGROUND": True,
 }
 
 
@@ -80,3 +89,15 @@ def reauthentication_lifetime() -> timedelta:
 
 def lock_minutes() -> tuple[int, ...]:
     return tuple(get("CAREKEY_LOCK_MINUTES"))
+
+
+def password_reset_lifetime() -> timedelta:
+    return timedelta(minutes=int(get("CAREKEY_PASSWORD_RESET_MINUTES")))
+
+
+def password_reset_answer_seconds() -> float:
+    return float(get("CAREKEY_PASSWORD_RESET_ANSWER_SECONDS"))
+
+
+def send_mail_in_background() -> bool:
+    return bool(get("CAREKEY_SEND_MAIL_IN_BACKGROUND"))

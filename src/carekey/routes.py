@@ -20,7 +20,9 @@ API_SESSION = "/api/v1/session"
 API_PASSKEY = {("POST", "/api/v1/session/passkey/options"), ("POST", "/api/v1/session/passkey")}
 API_WHILE_LOCKED = {("GET", "/api/v1/session"), ("DELETE", "/api/v1/session"), *API_PASSKEY}
 API_UNLOCK = ("POST", "/api/v1/session/unlock")
-PORTAL_OPEN = ("/portal/signin",)
+PORTAL_OPEN = ("/portal/signin", "/portal/password/reset")
+# "Forgot your password?" in JSON: for people who cannot sign in.
+API_OPEN = ("/api/v1/password/reset",)
 # What a password-only session of a patient with a verified factor may still reach.
 PORTAL_BEFORE_SECOND_FACTOR = ("/portal/signout",)
 PORTAL_WHILE_LOCKED = ("/portal/signout", "/portal/locked")

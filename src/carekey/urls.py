@@ -6,7 +6,7 @@ from django.views.generic import RedirectView
 
 from carekey.api import api
 from carekey.oidc.discovery import DiscoveryView
-from carekey.portal import mfa_views, passkey_views, session_views, views
+from carekey.portal import mfa_views, passkey_views, password_views, session_views, views
 
 handler400 = "carekey.gate.errors.bad_request"
 handler404 = "carekey.gate.errors.not_found"
@@ -46,6 +46,14 @@ urlpatterns = [
         name="recovery-codes-saved",
     ),
     path("portal/security/passkeys/new", passkey_views.add_passkey, name="passkey-add"),
+    path("portal/security/password", password_views.change_password, name="password-change"),
+    path("portal/password/reset", password_views.request_reset, name="password-reset"),
+    path("portal/password/reset/sent", password_views.reset_sent, name="password-reset-sent"),
+    path(
+        "portal/password/reset/<str:token>",
+        password_views.reset_with_link,
+        name="password-reset-link",
+    ),
     path("portal/security/app-lock", session_views.save_app_lock, name="app-lock"),
     path(
         "portal/security/sessions/others",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import import_module
 from typing import Any, ClassVar
 
@@ -51,6 +52,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=clock.now)
+    # Set by the password services (change, reset), never by a rehash at sign-in: the
+    # Security page shows it, and a reset link made before it no longer works.
+    password_changed_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -67,6 +71,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name.strip() else ""
+
+    @property
+    def password_set_at(self) -> datetime:
+        """When the current password was chosen: its last change, else the account's start."""
+        return self.password_changed_at or self.date_joined
 
 
 class PortalSession(AbstractBaseSession):
@@ -102,7 +111,8 @@ class ThrottleState(models.Model):
     wrong passwords from browsers the account does not know; "device:<nonce>" those of one
     browser that signed in before (a device cookie); "email:<address>" unknown emails, so
     the throttle never tells whether an account exists; "ip:<address>" sign-in attempts
-    from one address across accounts; "unlock:<id>" one locked session's unlock attempts.
+    from one address across accounts; "unlock:<id>" one locked session's unlock attempts;
+    "reset:<id>" reset links sent to an account, "reset-ip:<address>" reset requests.
     `refused` counts refusals in the current wait window, so one audit event
     (`refusal_event_id`) covers the whole window instead of one per refused request.
     """
@@ -131,3 +141,26 @@ class DisabledClient(models.Model):
 
     def __str__(self) -> str:
         return f"disabled client {self.pk}"
+
+
+class PasswordResetLink(models.Model):
+    """One emailed "reset your password" link, stored as the SHA-256 of its token.
+
+    The token is 256 random bits, so a plain hash is enough to make a stolen database
+    row useless. A link works once (claiming it deletes the row), for a limited time, and
+    only while it is the account's newest and the password has not changed since.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    objects: ClassVar[models.Manager[PasswordResetLink]] = models.Manager()
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "created_at"], name="resetlink_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"password reset link of user {self.user_id}"

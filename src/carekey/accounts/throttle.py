@@ -58,6 +58,21 @@ CODES = Limit(hard_stop=CODE_HARD_STOP)
 # network, tight enough that random emails cannot burn CPU on password hashes unthrottled.
 PER_IP = Limit(free_failures=30, forget_after=3600, reset_on_success=False)
 
+# "Send reset link": at most this many links per account an hour (CONTRACT §7), and this
+# many requests from one address an hour across accounts.
+RESET_LINKS = Limit(
+    free_failures=int(conf.get("CAREKEY_PASSWORD_RESET_LINKS_PER_HOUR")),
+    first_wait=3600,
+    max_wait=3600,
+    forget_after=3600,
+    reset_on_success=False,
+)
+RESET_REQUESTS_PER_IP = Limit(
+    free_failures=int(conf.get("CAREKEY_PASSWORD_RESET_REQUESTS_PER_IP")),
+    forget_after=3600,
+    reset_on_success=False,
+)
+
 
 class Throttled(CareKeyError):
     """Refused without checking: the key is waiting out earlier failures."""
@@ -110,6 +125,16 @@ def key_for_unknown_email(email: str) -> str:
 
 def key_for_ip(address: str | None) -> str:
     return f"ip:{address or 'unknown'}"
+
+
+def key_for_reset_links(user_id: int) -> str:
+    """Reset links sent to this account: each sending counts, none is given back."""
+    return f"reset:{user_id}"
+
+
+def key_for_reset_ip(address: str | None) -> str:
+    """Reset requests and reset-link submissions from one address."""
+    return f"reset-ip:{address or 'unknown'}"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from carekey.api.apps import router as apps_router
 from carekey.api.errors import error_response, from_error, service_unavailable
 from carekey.api.mfa import router as mfa_router
 from carekey.api.openapi import CareKeyApi, CsrfSwagger
+from carekey.api.password import router as password_router
 from carekey.api.session import router as session_router
 from carekey.errors import CareKeyError
 
@@ -30,6 +31,7 @@ api.add_router("/", session_router)
 api.add_router("/", mfa_router)
 api.add_router("/", applock_router)
 api.add_router("/", apps_router)
+api.add_router("/", password_router)
 
 
 def _sentence(errors: list[dict[str, object]]) -> str:

@@ -178,3 +178,32 @@ class PasskeyCredentialIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     credential: Any = Field(description="The browser's PublicKeyCredential as JSON (toJSON()).")
+
+
+class PasswordChangeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(
+        max_length=1024,
+        description="At least 10 characters, not common, not only numbers, not like the email.",
+    )
+
+
+class PasswordResetIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=254, pattern=r"^[^\x00]*$")
+
+
+class PasswordResetConfirmIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(
+        min_length=1, max_length=100, description="The last part of the emailed link's path."
+    )
+    new_password: str = Field(max_length=1024)
+
+
+class MessageOut(Schema):
+    message: str

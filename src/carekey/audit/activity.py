@@ -17,6 +17,7 @@ MAX_LIMIT = 100
 # invites social engineering of that staff member.
 STAFF_ONLY_DETAIL = {
     "staff.mfa_reset": frozenset({"staff_email", "staff_id", "reason"}),
+    "staff.password_reset_link": frozenset({"staff_email", "staff_id"}),
 }
 
 

@@ -32,6 +32,17 @@ class EventType(models.TextChoices):
     OIDC_TOKEN_REVOKED = "oidc.token.revoked", _("Signed out of connected apps")
     OIDC_CLIENT_DISCONNECTED = "oidc.client.disconnected", _("Disconnected an app")
     OIDC_CLIENT_DISABLED = "oidc.client.disabled", _("Switched an app off (support desk)")
+    PASSWORD_CHANGED = "password.changed", _("Changed your password")
+    PASSWORD_CHANGE_FAILED = (
+        "password.change_failed",
+        _("A wrong current password was entered to change the password"),
+    )
+    PASSWORD_RESET_REQUESTED = "password.reset_requested", _("A password reset link was asked for")
+    PASSWORD_RESET = "password.reset", _("Reset your password with an emailed link")
+    STAFF_PASSWORD_RESET_LINK = (
+        "staff.password_reset_link",
+        _("The support desk sent you a password reset link"),
+    )
     PASSKEY_COUNTER_REGRESSED = (
         "mfa.passkey.counter_regressed",
         _("A passkey that may have been copied was refused"),

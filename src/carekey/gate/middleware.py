@@ -25,6 +25,7 @@ from carekey.policy import models as policy
 from carekey.routes import (
     ADMIN_PREFIX,
     API_DOCS,
+    API_OPEN,
     API_PREFIX,
     API_SESSION,
     API_UNENROLLED,
@@ -130,7 +131,7 @@ class AccessGateMiddleware:
                 "session_locked",
                 _("The portal is locked. Unlock it first (POST /api/v1/session/unlock)."),
             )
-        if is_open(path, (API_SESSION,)):
+        if is_open(path, (API_SESSION, *API_OPEN)):
             return None
         if not request.user.is_authenticated:
             return error_response(401, "not_authenticated", _("Sign in first."))

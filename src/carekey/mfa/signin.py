@@ -6,11 +6,9 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from carekey.accounts import app_tokens, device_cookies, session_state, sessions, throttle
+from carekey.accounts import app_tokens, device_cookies, password_checks, session_state, sessions
 from carekey.accounts.models import User, normalize_email
-from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
-from carekey.client import client_ip
 from carekey.errors import CareKeyError
 from carekey.mfa import checks, passkeys
 from carekey.mfa.aftermath import recovery_code_spent
@@ -29,35 +27,6 @@ class InvalidCredentials(CareKeyError):
     default = GENERIC_FAILURE
 
 
-def _reserve(request: HttpRequest, address: str, known: User | None) -> list[throttle.Attempt]:
-    """Reserve the check under every key it counts in, or raise Throttled (audited).
-
-    A browser with a valid device cookie for the account counts under its own nonce only:
-    failures from elsewhere never keep it out. Any other browser counts under its address
-    (across accounts) and under the account's count for unknown browsers (or the unknown
-    email's, which behaves the same so answers tell nothing about who has an account).
-    """
-    nonce = device_cookies.nonce_for(request, known.pk) if known else None
-    if nonce is not None:
-        keys = [(throttle.key_for_device(nonce), throttle.ACCOUNT)]
-    else:
-        account = throttle.key_for_password(known.pk) if known else None
-        keys = [
-            (throttle.key_for_ip(client_ip(request)), throttle.PER_IP),
-            (account or throttle.key_for_unknown_email(address), throttle.ACCOUNT),
-        ]
-    taken: list[throttle.Attempt] = []
-    try:
-        for key, limit in keys:
-            taken.append(throttle.reserve(key, limit))
-    except throttle.Throttled as refused:
-        for attempt in taken:  # nothing was checked: give back what was reserved
-            throttle.refund(attempt)
-        audit_refusal(refused, "signin.failed", user=known, request=request, reason="throttled")
-        raise
-    return taken
-
-
 def sign_in(request: HttpRequest, email: str, password: str) -> User:
     """Check a password under the throttle and start a fresh session.
 
@@ -67,15 +36,13 @@ def sign_in(request: HttpRequest, email: str, password: str) -> User:
     """
     address = normalize_email(email)
     known = User.objects.filter(email=address).first()
-    attempts = _reserve(request, address, known)
+    attempts = password_checks.reserve(request, address, known, "signin.failed")
     user = authenticate(request, email=address, password=password)
     if not isinstance(user, User):
-        for attempt in attempts:
-            attempt.failed()
+        password_checks.failed(attempts)
         record("signin.failed", user=known, request=request, reason="invalid_credentials")
         raise InvalidCredentials()
-    for attempt in attempts:
-        attempt.succeeded()
+    password_checks.succeeded(attempts)
     start_session(request, user)
     device_cookies.remember(request, user.pk)
     record("signin.succeeded", user=user, request=request)

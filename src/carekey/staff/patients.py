@@ -20,6 +20,7 @@ from carekey.mfa import kinds
 from carekey.mfa.errors import MfaError
 from carekey.mfa.models import Factor, Passkey, RecoveryCode
 from carekey.mfa.services import REASON_MAX_LENGTH, reset_mfa
+from carekey.password.reset import send_link
 from carekey.staff.permissions import SupportDeskAdmin
 from carekey.staff.reset import (
     ResetNotAllowed,
@@ -198,6 +199,32 @@ def reset_mfa_action(
     return TemplateResponse(request, "admin/carekey/reset_mfa.html", context)
 
 
+@admin.action(description="Send a password reset link")
+def send_password_reset_link(
+    modeladmin: PatientAdmin, request: HttpRequest, queryset: QuerySet[User]
+) -> None:
+    """The same email as "Forgot your password?": staff never see or choose a password,
+    and the three-links-an-hour limit holds for them too."""
+    staff = request.user
+    assert isinstance(staff, User)
+    sent, held = 0, []
+    for patient in queryset.filter(is_active=True):
+        if send_link(patient, request, by_staff=staff):
+            sent += 1
+        else:
+            held.append(patient.email)
+    if sent:
+        modeladmin.message_user(
+            request, f"Sent a password reset link to {sent} patient(s).", messages.SUCCESS
+        )
+    if held:
+        modeladmin.message_user(
+            request,
+            "Not sent, three links already went out in the last hour: " + ", ".join(held),
+            messages.WARNING,
+        )
+
+
 @admin.register(User)
 class PatientAdmin(SupportDeskAdmin):
     # A FHIR URL typed without a scheme is https (Django 6's default, without the warning).
@@ -213,11 +240,12 @@ class PatientAdmin(SupportDeskAdmin):
         "is_staff",
         "last_login",
         "date_joined",
+        "password_last_changed",
         "audit",
     )
-    readonly_fields = ("last_login", "date_joined", "audit")
+    readonly_fields = ("last_login", "date_joined", "password_last_changed", "audit")
     inlines = (FactorInline,)
-    actions = (reset_mfa_action,)
+    actions = (reset_mfa_action, send_password_reset_link)
     ordering = ("email",)
 
     def has_reset_mfa_permission(self, request: HttpRequest) -> bool:
@@ -238,6 +266,13 @@ class PatientAdmin(SupportDeskAdmin):
     @admin.display(description="Recovery codes left", ordering="n_recovery")
     def recovery_codes_left(self, obj: Any) -> int:
         return int(obj.n_recovery)
+
+    @admin.display(description="Password last changed")
+    def password_last_changed(self, obj: User) -> str:
+        """When, never what: staff can neither see nor set a password (CONTRACT §7)."""
+        if obj.password_changed_at is None:
+            return f"Not changed since the account was created ({obj.date_joined:%Y-%m-%d})"
+        return f"{obj.password_changed_at:%Y-%m-%d %H:%M} UTC"
 
     @admin.display(description="Audit trail")
     def audit(self, obj: User) -> str:
