@@ -42,8 +42,8 @@ class LinkNotValid(CareKeyError):
     code = "reset_link_invalid"
     status = 400
     default = gettext_lazy(
-        "This link has expired or was already used. Ask for a new one: links work once, "
-        "for 30 minutes, and only the newest works."
+        "This link has expired or was already used. Ask for a new one: each link works "
+        "once, for a short time, and only the newest one works."
     )
 
 
