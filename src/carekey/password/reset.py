@@ -174,3 +174,10 @@ def reset_with_link(request: HttpRequest, token: str, new: str) -> User:
             record("oidc.token.revoked", user=user, request=request, count=tokens)
     notify.send("password_reset", user, request)
     return user
+
+
+def purge_expired_links(now: datetime | None = None) -> int:
+    """`carekey purge`: links past their lifetime are only rows now."""
+    cutoff = (now or clock.now()) - conf.password_reset_lifetime()
+    deleted, _rows = PasswordResetLink.objects.filter(created_at__lte=cutoff).delete()
+    return deleted

@@ -1,5 +1,5 @@
-"""`carekey purge`: expired enrollments, sessions and passkey challenges, old audit events,
-stale throttle rows."""
+"""`carekey purge`: expired enrollments, sessions, passkey challenges and password reset
+links, old audit events, stale throttle rows."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from carekey.accounts.models import PortalSession
 from carekey.audit.models import SecurityEvent
 from carekey.mfa.passkeys import purge_expired_challenges
 from carekey.mfa.services import purge_expired_enrollments
+from carekey.password.reset import purge_expired_links
 
 
 class Command(BaseCommand):
     help = (
-        "Delete expired unverified factors, sessions and passkey challenges, old audit "
-        "events and stale throttle counts."
+        "Delete expired unverified factors, sessions, passkey challenges and password "
+        "reset links, old audit events and stale throttle counts."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -37,8 +38,10 @@ class Command(BaseCommand):
         events, _ = SecurityEvent.objects.filter(created_at__lt=now - retention).delete()
         counts = throttle.purge_stale(now)
         challenges = purge_expired_challenges()
+        links = purge_expired_links(now)
         self.stdout.write(
             f"Purged {factors} expired enrollment(s), {sessions} session(s), "
             f"{events} audit event(s) older than {conf.audit_retention_days()} days, "
-            f"{counts} stale throttle count(s), {challenges} expired passkey challenge(s)."
+            f"{counts} stale throttle count(s), {challenges} expired passkey challenge(s), "
+            f"{links} expired password reset link(s)."
         )
