@@ -43,8 +43,3 @@ def check_new_password(password: str, user: User, *, current: str | None = None)
         validate_password(password, user=user)
     except ValidationError as exc:
         raise WeakPassword(" ".join(str(message) for message in exc.messages)) from exc
-
-
-def check_confirmation(password: str, confirmation: str) -> None:
-    if password != confirmation:
-        raise PasswordsDiffer()
