@@ -31,6 +31,14 @@ from tests.browser.test_accessibility import (
     verify_step,
 )
 from tests.browser.test_passkeys_accessibility import passkey_add, sign_in_with_passkey_section
+from tests.browser.test_password_accessibility import (
+    password_change_wrong_current,
+    password_reset_link_mismatch,
+    password_reset_link_refused,
+    password_reset_request,
+    password_reset_sent,
+    sign_in_after_reset,
+)
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -54,6 +62,12 @@ MAIN_STATES: dict[str, State] = {
     "locked": locked_wrong_password,
     "lock-warning": lock_warning,
     "admin-reset-mfa": admin_reset_mfa,
+    "password-change-error": password_change_wrong_current,
+    "password-reset": password_reset_request,
+    "password-reset-sent": password_reset_sent,
+    "password-reset-link-error": password_reset_link_mismatch,
+    "password-reset-refused": password_reset_link_refused,
+    "sign-in-after-reset": sign_in_after_reset,
 }
 
 OVERFLOW = """() => {
