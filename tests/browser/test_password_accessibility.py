@@ -232,7 +232,7 @@ def test_change_password_with_the_keyboard_alone(page: Page, make_patient: MakeP
     type_into(page, confirm, NEW_PASSWORD)
     press_button(page, page.get_by_role("button", name="Change password"))
 
-    expect(page).to_have_url(re.compile(r"/portal/security#password-heading$"))
+    expect(page).to_have_url(re.compile(r"/portal/security$"))
     expect(message_box(page)).to_have_text("Your password is changed.")
     expect(password_section(page)).to_contain_text("Last changed:")
     tab_to(page, password_section(page).get_by_role("button", name="Change password"))

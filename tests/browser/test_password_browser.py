@@ -151,7 +151,7 @@ def test_change_password_signs_out_the_other_browser_and_only_the_new_password_w
     expect(page.get_by_role("heading", level=1)).to_have_text("Change password")
     change_password(page, PASSWORD, NEW_PASSWORD)
 
-    expect(page).to_have_url(re.compile(r"/portal/security#password-heading$"))
+    expect(page).to_have_url(re.compile(r"/portal/security$"))
     expect(message_box(page)).to_have_text(
         "Your password is changed. Your other devices were signed out."
     )
@@ -159,7 +159,7 @@ def test_change_password_signs_out_the_other_browser_and_only_the_new_password_w
     after = session_cookie(page)
     assert after and after != before, "the session id was not rotated"
     page.reload()  # this browser stays signed in, under its new session id
-    expect(page).to_have_url(re.compile(r"/portal/security#password-heading$"))
+    expect(page).to_have_url(re.compile(r"/portal/security$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Security settings")
 
     # The other browser's next page load: the sign-in page.
@@ -276,6 +276,7 @@ def test_forgot_password_link_works_once_for_thirty_minutes_and_signs_everyone_o
     # The same link again: refused, with a way to ask for a new one.
     answer = opened(page.goto(live_server.url + link))
     assert answer.status == 400
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link no longer works")
     expect(page.get_by_role("alert")).to_contain_text(REFUSED)
     expect(page.get_by_label("New password", exact=True)).to_have_count(0)
     page.get_by_role("link", name="Ask for a new link").click()

@@ -136,7 +136,7 @@ def test_page_change_returns_to_the_security_page_and_says_so(
 ) -> None:
     response = change_on_page(signed_in_page)
     assert response.status_code == 302
-    assert response["Location"] == "/portal/security#password-heading"
+    assert response["Location"] == "/portal/security"
     html = signed_in_page.get("/portal/security").content.decode()
     assert "Your password is changed." in html
     patient.refresh_from_db()

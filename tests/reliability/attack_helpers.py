@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 
-from carekey.accounts.models import PortalSession, User
+from carekey.accounts.models import PasswordResetLink, PortalSession, User
 from carekey.accounts.session_store import stored_key
 from carekey.api import api as ninja_api
 from carekey.applock.models import AppLockPreference
@@ -115,6 +115,8 @@ def snapshot(user: User) -> dict[str, Any]:
         ),
         "events": SecurityEvent.objects.filter(user=user).count(),
         "app_tokens": AccessToken.objects.filter(user=user).count(),
+        "password": User.objects.filter(pk=user.pk).values_list("password", flat=True).first(),
+        "reset_links": PasswordResetLink.objects.filter(user=user).count(),
     }
 
 
@@ -183,6 +185,12 @@ def connected_app_of(actor: Actor) -> str:
 def names_an_app(route: str) -> bool:
     """Routes that take an OpenID Connect client id ("Connected apps")."""
     return "client_id" in route
+
+
+def names_a_reset_link(route: str) -> bool:
+    """The emailed reset link's page: its token names no patient's object, and whose link
+    it is decides whose password it sets (tests/integration/test_password_reset.py)."""
+    return "<str:token>" in route
 
 
 def names_a_device(route: str) -> bool:

@@ -8,10 +8,13 @@ the attacker and a change; the row checks that nothing about the patient changed
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 import pytest
 
+from carekey.accounts.models import PasswordResetLink, User
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import code_now
 from tests.passkey_authenticator import SoftPasskey
@@ -37,6 +40,17 @@ FORGERIES = ("missing-token", "wrong-token", "foreign-origin")
 WRONG_TOKEN = "Q" * 32
 
 
+FORGED_PASSWORD = "an attacker's chosen passphrase 42"
+
+
+def reset_token_of(user: User) -> str:
+    """A working reset link's token for `user`, as the emailed link would carry it."""
+    token = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    PasswordResetLink.objects.create(user=user, digest=digest)
+    return token
+
+
 def page_form(route: str, actor: Actor, new_code: str = "") -> dict[str, str]:
     forms = {
         "/portal/signin": {"email": actor.user.email, "password": PASSWORD},
@@ -51,6 +65,16 @@ def page_form(route: str, actor: Actor, new_code: str = "") -> dict[str, str]:
             "unlock_method": "password",
         },
         "/portal/locked": {"password": PASSWORD},
+        "/portal/security/password": {
+            "current_password": PASSWORD,
+            "new_password": FORGED_PASSWORD,
+            "confirm_password": FORGED_PASSWORD,
+        },
+        "/portal/password/reset": {"email": actor.user.email},
+        "/portal/password/reset/<str:token>": {
+            "new_password": FORGED_PASSWORD,
+            "confirm_password": FORGED_PASSWORD,
+        },
     }
     return forms.get(route, {})
 
@@ -123,7 +147,11 @@ def api_body(method: str, path: str, actor: Actor, new_code: str = "") -> Any:
         "/api/v1/mfa/factors": {"factor_type": "totp", "friendly_name": "Forged"},
         "/api/v1/mfa/factors/{factor_id}/verify": {"code": new_code},
         "/api/v1/app-lock": {"enabled": True, "timeout_minutes": 1, "unlock_method": "password"},
+        "/api/v1/session/password": {"current_password": PASSWORD, "new_password": FORGED_PASSWORD},
+        "/api/v1/password/reset": {"email": actor.user.email},
     }
+    if path == "/api/v1/password/reset/confirm":  # a working link of the victim's
+        return {"token": reset_token_of(actor.user), "new_password": FORGED_PASSWORD}
     if path == "/api/v1/mfa/passkeys":  # a new passkey, for a fresh challenge
         return {"credential": new_key().create(creation_options(actor.api))}
     if path == "/api/v1/session/passkey":  # the victim's passkey, for a fresh challenge
@@ -136,8 +164,8 @@ def api_body(method: str, path: str, actor: Actor, new_code: str = "") -> Any:
 def test_api_refuses_forged_call(method: str, route: str, forgery: str) -> None:
     victim, unverified_id, new_code = victim_with_unverified_factor()
     path = fill(route, target_id(route, victim, unverified_id)).removeprefix("/api/v1")
+    body = api_body(method, route, victim, new_code)  # may issue a reset link: before the snapshot
     before = snapshot(victim.user)
-    body = api_body(method, route, victim, new_code)
     response = call_api(victim.client, method, path, body, forged_headers(forgery, victim.csrf))
     assert_refused_as_api(response)
     assert snapshot(victim.user) == before

@@ -22,6 +22,7 @@ from tests.reliability.attack_helpers import (
     connected_app_of,
     fill,
     names_a_device,
+    names_a_reset_link,
     names_an_app,
     own_device_of,
     page_routes,
@@ -74,7 +75,12 @@ API_ID_ROUTES = [
     if takes_an_id(r) and not names_a_device(r) and not names_an_app(r)
 ]
 PAGE_ID_ROUTES = [
-    r for r in page_routes() if takes_an_id(r) and not names_a_device(r) and not names_an_app(r)
+    r
+    for r in page_routes()
+    if takes_an_id(r)
+    and not names_a_device(r)
+    and not names_an_app(r)
+    and not names_a_reset_link(r)
 ]
 API_APP_ROUTES = [(m, r) for m, r in api_operations() if names_an_app(r)]
 PAGE_APP_ROUTES = [r for r in page_routes() if names_an_app(r)]

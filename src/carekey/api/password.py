@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from carekey.accounts import sessions
 from carekey.api.errors import ApiError
@@ -38,10 +38,10 @@ def change_password(request: HttpRequest, body: PasswordChangeIn) -> HttpRespons
 
 
 @router.post("/password/reset", response={202: MessageOut, 422: ErrorOut, 429: ErrorOut})
-def request_reset(request: HttpRequest, body: PasswordResetIn) -> tuple[int, dict[str, str]]:
+def request_reset(request: HttpRequest, body: PasswordResetIn) -> Status[dict[str, str]]:
     """Email a reset link; the same answer, in the same time, whether the account exists."""
     reset.request_link(request, body.email)
-    return 202, {"message": _("If an account exists for that email, we sent a link to it.")}
+    return Status(202, {"message": _("If an account exists for that email, we sent a link to it.")})
 
 
 @router.post(

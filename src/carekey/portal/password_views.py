@@ -64,7 +64,8 @@ def change_password(request: HttpRequest) -> HttpResponse:
                 status, retry_after = _show(form, exc), exc.retry_after
             else:
                 messages.success(request, _changed_sentence(ended))
-                return HttpResponseRedirect(url(SECURITY, fragment="password-heading"))
+                # No #fragment: the message sits at the top of the page, where it is seen.
+                return HttpResponseRedirect(url(SECURITY))
     context = {"form": form, "nav": "security"}
     return _render(request, "portal/password_change.html", context, status, retry_after)
 
