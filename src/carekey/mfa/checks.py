@@ -21,7 +21,7 @@ from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
 from carekey.core import recovery, totp
 from carekey.mfa import vault
-from carekey.mfa.errors import InvalidInput, VerificationFailed
+from carekey.mfa.errors import WRONG_RECOVERY_CODE, InvalidInput, VerificationFailed
 from carekey.mfa.kinds import DEFAULT as TOTP_TYPE
 from carekey.mfa.models import Factor, RecoveryCode
 
@@ -140,6 +140,6 @@ def prove(
             request=request,
             method=method,
         )
-        raise VerificationFailed()
+        raise VerificationFailed(WRONG_RECOVERY_CODE if spare is not None else None)
     attempt.succeeded()
     return Proof(factor=factor, used_recovery_code=spare is not None)

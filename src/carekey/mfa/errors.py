@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from carekey.errors import CareKeyError, StrOrPromise
 
 WRONG_CODE = _("That code didn't work. Check the time on your phone and try the newest code.")
+# A recovery code has no clock: the advice is about the saved list, and each code works once.
+WRONG_RECOVERY_CODE = _(
+    "That recovery code didn't work. Check it against your saved list; each code works once."
+)
 
 
 class MfaError(CareKeyError):
