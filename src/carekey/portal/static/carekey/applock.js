@@ -1,6 +1,7 @@
 // App lock in the browser: an idle timer shared by every open portal tab, a warning a
-// minute before the lock (WCAG 2.2.1), and the page hidden at the lock. The server locks
-// the session on its own whatever this script does; this only makes it visible sooner.
+// minute before the lock (half-way for a 1-minute lock; WCAG 2.2.1), and the page hidden
+// at the lock. The server locks the session on its own whatever this script does; this
+// only makes it visible sooner.
 (function () {
   "use strict";
 
@@ -43,9 +44,16 @@
     });
   }
 
+  // Idle time before the warning: a minute before the lock when the lock is more than a
+  // minute away; a lock a minute away or less (the 1-minute setting) warns at half-time,
+  // so the warning never greets a page that was just loaded or saved.
+  function warningAfter(lockMs) {
+    return lockMs > WARNING_MS ? lockMs - WARNING_MS : Math.floor(lockMs / 2);
+  }
+
   function portalPage(root) {
     var lockMs = parseInt(root.getAttribute("data-app-lock-seconds"), 10) * 1000;
-    var warnMs = Math.max(lockMs - WARNING_MS, 0);
+    var warnMs = warningAfter(lockMs);
     var dialog = document.getElementById("lock-warning");
     var stay = dialog ? dialog.querySelector("[data-stay]") : null;
     var countdown = dialog ? dialog.querySelector("[data-countdown]") : null;
