@@ -283,10 +283,17 @@ CACHES = {
     )
 }
 
+# Expected refusals (a wrong code or password, a throttled attempt) are logged once, at
+# INFO, by carekey.refusals in our words; Django's "Bad Request: …" warning for them is
+# dropped. Other 4xx answers and every error are logged by Django as before.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"expected_refusals": {"()": "carekey.refusal_log.ExpectedRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"carekey": {"level": os.environ.get("CAREKEY_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "carekey": {"level": os.environ.get("CAREKEY_LOG_LEVEL", "INFO")},
+        "django.request": {"filters": ["expected_refusals"]},
+    },
 }

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from carekey import clock, notify
+from carekey import clock, notify, refusal_log
 from carekey.accounts import throttle
 from carekey.accounts.models import User
 from carekey.accounts.refusals import audit_refusal
@@ -97,15 +97,28 @@ def throttle_guard(
         return throttle.reserve(throttle.key_for_user(user.pk), limit)
     except throttle.Throttled as refused:
         audit_refusal(refused, "mfa.throttled", user=user, request=request)
+        refusal_log.note(request, refusal_log.THROTTLED)
         raise
 
 
-def record_failure(request: HttpRequest | None, user: User, attempt: throttle.Attempt) -> None:
+def record_failure(
+    request: HttpRequest | None,
+    user: User,
+    attempt: throttle.Attempt,
+    reason: str = refusal_log.REFUSED_PASSKEY,  # the passkey checks; prove() names its own
+) -> None:
     """The reservation stands; the hundredth failure in a row turns codes off and says so."""
     attempt.failed()
+    refusal_log.note(request, reason)
     if attempt.limit.hard_stop is not None and attempt.failures == attempt.limit.hard_stop:
         record("mfa.throttled", user=user, request=request, reason="codes_stopped")
         notify.send("codes_stopped", user, request)
+
+
+def _failure_reason(replayed: bool, recovery_code: bool) -> str:
+    if replayed:
+        return refusal_log.REPLAYED_CODE
+    return refusal_log.WRONG_RECOVERY_CODE if recovery_code else refusal_log.WRONG_CODE
 
 
 def prove(
@@ -122,8 +135,12 @@ def prove(
     """
     if (code is None) == (recovery_code is None):
         raise InvalidInput(_("Enter either a 6-digit code or a recovery code."))
-    wanted = normalized_code(code) if code is not None else None
-    spare = normalized_recovery_code(recovery_code) if recovery_code is not None else None
+    try:
+        wanted = normalized_code(code) if code is not None else None
+        spare = normalized_recovery_code(recovery_code) if recovery_code is not None else None
+    except InvalidInput:
+        refusal_log.note(request, refusal_log.MALFORMED_CODE)
+        raise
     attempt = throttle_guard(request, user, throttle.CODES if wanted else throttle.ACCOUNT)
     if wanted is not None:
         factor, replayed = accept_totp(factors, wanted)
@@ -132,7 +149,7 @@ def prove(
         factor, replayed = None, False
         ok = spare is not None and spend_recovery_code(user, spare)
     if not ok:
-        record_failure(request, user, attempt)
+        record_failure(request, user, attempt, _failure_reason(replayed, spare is not None))
         method = "totp" if wanted is not None else "recovery_code"
         record(
             "mfa.code.replayed" if replayed else "mfa.challenge.failed",

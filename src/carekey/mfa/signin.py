@@ -6,7 +6,15 @@ from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from carekey.accounts import app_tokens, device_cookies, password_checks, session_state, sessions
+from carekey import refusal_log
+from carekey.accounts import (
+    app_tokens,
+    device_cookies,
+    password_checks,
+    session_state,
+    sessions,
+    throttle,
+)
 from carekey.accounts.models import User, normalize_email
 from carekey.audit.record import record
 from carekey.errors import CareKeyError
@@ -36,10 +44,15 @@ def sign_in(request: HttpRequest, email: str, password: str) -> User:
     """
     address = normalize_email(email)
     known = User.objects.filter(email=address).first()
-    attempts = password_checks.reserve(request, address, known, "signin.failed")
+    try:
+        attempts = password_checks.reserve(request, address, known, "signin.failed")
+    except throttle.Throttled:
+        refusal_log.note(request, refusal_log.THROTTLED)
+        raise
     user = authenticate(request, email=address, password=password)
     if not isinstance(user, User):
         password_checks.failed(attempts)
+        refusal_log.note(request, refusal_log.WRONG_PASSWORD)
         record("signin.failed", user=known, request=request, reason="invalid_credentials")
         raise InvalidCredentials()
     password_checks.succeeded(attempts)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from carekey import refusal_log
 from carekey.accounts import app_tokens, sessions
 from carekey.accounts.sessions import signed_in_patient
 from carekey.applock import services as applock
@@ -114,6 +115,8 @@ def locked(request: HttpRequest) -> HttpResponse:
                 messages.error(request, exc.message)
                 return HttpResponseRedirect(url(SIGNIN))
             except CareKeyError as exc:
+                if method == "password" and not by_passkey and refusal_log.noted(request) is None:
+                    refusal_log.note(request, refusal_log.WRONG_PASSWORD)  # throttled is noted
                 status = show_for_form(form, exc) if by_passkey else show_on_form(form, exc)
             else:
                 return HttpResponseRedirect(next_path)
