@@ -324,6 +324,17 @@ def test_the_per_address_count_is_forgotten_after_an_hour_of_quiet() -> None:
         assert sent(ask_for_link(browser, "nobody@example.org", "api"), "api")
 
 
+@pytest.mark.parametrize("later", [31, 10 * 60, 59 * 60])
+def test_no_21st_reset_request_from_one_address_within_the_hour(later: int) -> None:
+    """Twenty an hour means an hour: not the sign-in throttle's 30 s first wait."""
+    browser = ApiClient(REMOTE_ADDR="203.0.113.9")
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        for n in range(PER_IP):
+            assert sent(ask_for_link(browser, f"nobody{n}@example.org", "api"), "api")
+        traveller.shift(later)
+        throttled(ask_for_link(browser, "nobody@example.org", "api"))
+
+
 # --- (d) the per-account link limit under concurrency ---------------------------------------
 
 BURST = 16

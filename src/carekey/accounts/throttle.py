@@ -69,6 +69,8 @@ RESET_LINKS = Limit(
 )
 RESET_REQUESTS_PER_IP = Limit(
     free_failures=int(conf.get("CAREKEY_PASSWORD_RESET_REQUESTS_PER_IP")),
+    first_wait=3600,
+    max_wait=3600,
     forget_after=3600,
     reset_on_success=False,
 )
