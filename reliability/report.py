@@ -29,6 +29,8 @@ ATTACKS = {
     "test_attack_secrets": "Secrets absent after enrollment",
     "test_attack_throttle": "Throttling not bypassed; trusted proxies only",
     "test_attack_script_name": "A client-sent SCRIPT_NAME moves no gate decision",
+    "test_attack_passkeys": "Passkeys under concurrency (challenges, counters, throttle)",
+    "test_attack_password": "Password change and reset: throttle, per-address limit, link races",
 }
 PARTS = {
     "test_fuzz_openapi": "OpenAPI fuzzing (Schemathesis)",
