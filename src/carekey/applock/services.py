@@ -12,8 +12,9 @@ from typing import NoReturn
 
 from django.contrib.auth import logout
 from django.http import HttpRequest
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from carekey import clock, conf
 from carekey.accounts import session_state as state
@@ -84,12 +85,50 @@ def preferences(user: User, *, mfa_on: bool | None = None) -> Preferences:
     return Preferences(row.enabled or org.require_app_lock, minutes, method)
 
 
+def offered_lock_minutes() -> tuple[int, ...]:
+    """The lock-delay rule (CONTRACT §2): each of CAREKEY_LOCK_MINUTES is offered only while
+    shorter than the idle sign-out, or the session would end before it could lock.
+
+    The page's "Lock after" list, the API's check, its OpenAPI enum and the refusal's
+    sentence all come from here, so they cannot disagree.
+    """
+    idle = conf.idle_timeout_minutes()
+    offered = tuple(m for m in conf.lock_minutes() if m < idle)
+    return offered or conf.lock_minutes()[:1]
+
+
+def lock_minutes_rule() -> str:
+    """The rule as one sentence: the refusal of any other delay, and the API's description."""
+    offered = offered_lock_minutes()
+    sentence = ngettext(
+        "Choose a lock delay of %(choices)s minute: it must be shorter than the "
+        "%(idle)s-minute idle sign-out.",
+        "Choose a lock delay of %(choices)s minutes: it must be shorter than the "
+        "%(idle)s-minute idle sign-out.",
+        offered[-1],
+    )
+    choices = get_text_list([str(m) for m in offered])  # "1, 2, 5, 10 or 15" in any language
+    return sentence % {"choices": choices, "idle": conf.idle_timeout_minutes()}
+
+
 def minute_choices() -> list[int]:
-    """The lock delays on offer: within the policy's maximum and shorter than the idle
-    sign-out (or the session would end before it could lock)."""
+    """The delays this patient may pick: the rule's, within the policy's maximum."""
+    offered = offered_lock_minutes()
     org_max = policy.current().max_app_lock_minutes
-    allowed = [m for m in conf.lock_minutes() if m < conf.idle_timeout_minutes() and m <= org_max]
-    return allowed or [conf.lock_minutes()[0]]
+    return [m for m in offered if m <= org_max] or [offered[0]]
+
+
+def lock_minutes_refusal(minutes: object) -> str | None:
+    """Why a lock delay cannot be chosen, in the patient's words; None when it can."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        return lock_minutes_rule()
+    if minutes not in offered_lock_minutes():
+        return lock_minutes_rule()
+    if minutes not in minute_choices():
+        return _("Your organisation allows a lock delay of at most %(n)s minutes.") % {
+            "n": policy.current().max_app_lock_minutes
+        }
+    return None
 
 
 def lock_seconds(user: User) -> int | None:
@@ -104,23 +143,11 @@ def lock_seconds(user: User) -> int | None:
 def validate(user: User, enabled: object, minutes: object, method: object) -> Preferences:
     if not isinstance(enabled, bool):
         raise InvalidPreference(_("Choose whether the portal locks: true or false."))
-    if (
-        isinstance(minutes, bool)
-        or not isinstance(minutes, int)
-        or minutes not in conf.lock_minutes()
-    ):
-        raise InvalidPreference(_("Choose a lock delay of 1, 2, 5, 10, 15 or 30 minutes."))
+    refusal = lock_minutes_refusal(minutes)
+    if refusal is not None:
+        raise InvalidPreference(refusal)
+    assert isinstance(minutes, int)  # lock_minutes_refusal refuses anything else
     org = policy.current()
-    if minutes > org.max_app_lock_minutes:
-        raise InvalidPreference(
-            _("Your organisation allows a lock delay of at most %(n)s minutes.")
-            % {"n": org.max_app_lock_minutes}
-        )
-    if minutes not in minute_choices():
-        raise InvalidPreference(
-            _("The lock delay must be shorter than the %(n)s-minute idle sign-out.")
-            % {"n": conf.idle_timeout_minutes()}
-        )
     if org.require_app_lock and not enabled:
         raise InvalidPreference(_("Your organisation requires app lock; it cannot be turned off."))
     if method not in ("code", "password"):

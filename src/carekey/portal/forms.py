@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from carekey.applock import services as applock
+
 
 class SignInForm(forms.Form):
     email = forms.CharField(
@@ -95,9 +97,28 @@ def second_factor_form(data: object, use_recovery: bool) -> forms.Form:
     return form_class(data)  # type: ignore[arg-type]
 
 
+class LockAfterField(forms.TypedChoiceField):
+    """The "Lock after" select: offers the delays of the app-lock rule and refuses any other
+    in the rule's own sentence, the one the API's 422 gives (applock.lock_minutes_refusal)."""
+
+    def validate(self, value: Any) -> None:
+        if value in self.empty_values:
+            super().validate(value)
+            return
+        try:
+            minutes: int | None = int(value)
+        except (TypeError, ValueError):
+            minutes = None
+        refusal = applock.lock_minutes_refusal(minutes)
+        if refusal is None and not self.valid_value(value):
+            refusal = applock.lock_minutes_rule()
+        if refusal is not None:
+            raise forms.ValidationError(refusal, code="invalid_choice")
+
+
 class AppLockForm(forms.Form):
     enabled = forms.BooleanField(label=_("Lock the portal when I'm away"), required=False)
-    timeout_minutes = forms.TypedChoiceField(label=_("Lock after"), coerce=int, choices=())
+    timeout_minutes = LockAfterField(label=_("Lock after"), coerce=int, choices=())
     unlock_method = forms.ChoiceField(label=_("Unlock with"), widget=forms.RadioSelect, choices=())
 
     def __init__(
