@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import oidc_pools
+import passkey_pools
 from django.db import transaction
 from patients import (
     CODE_STEPS,
@@ -134,6 +135,7 @@ def prepare(wanted: list[str], out: Path, floor_path: str) -> dict[str, Any]:
         "session_verify": prepare_session_verify,
         "oidc_authorize": oidc_pools.prepare_authorize,
         "oidc_token": oidc_pools.prepare_token,
+        "passkey_sign_in": passkey_pools.prepare_passkey_sign_in,
     }
     made = {}
     for item in wanted:
