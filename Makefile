@@ -51,13 +51,19 @@ format: $(TEST_STAMP)
 clean:
 	rm -rf $(VENV) var .cache .pytest_cache .mypy_cache .ruff_cache
 
-# Benchmarks (issue #9): `carekey serve` on PostgreSQL (127.0.0.1:5432) driven by wrk,
-# at 1 000 and 1 000 000 patients; writes bench/RESULTS.md. About 20 minutes on 2 cores.
-.PHONY: bench
+# Benchmarks (issues #9, #18): `carekey serve` on PostgreSQL (127.0.0.1:5432) at 1 000 and
+# 1 000 000 patients beside a bare Django floor, django-otp and allauth.mfa (bench/peers/, in
+# their own virtualenv .cache/peers-venv), all measured interleaved by wrk; writes
+# bench/RESULTS.md. About 25 minutes on 2 cores. BENCH_QUICK=1 is a smoke run of a few
+# minutes (results in var/bench/RESULTS.md); `make bench-check` only checks the peers answer.
+.PHONY: bench bench-check
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run.py
+
+bench-check: $(STAMP)
+	$(BIN)/python bench/peers/check.py
 
 # Reliability (issue #8): the attack matrix, OpenAPI fuzzing at 200 examples per operation
 # and state, two servers over one PostgreSQL, outages, crashes, and 60 s of load from 50

@@ -24,9 +24,20 @@ def spread(values: list[float]) -> str:
     return f" ({fmt(min(values))}-{fmt(max(values))})"
 
 
-def call_stats(data: dict[str, Any], name: str) -> dict[str, Any]:
+def own_ratios(data: dict[str, Any], name: str) -> list[dict[str, float]]:
+    """Each round's ratios to CareKey's own floor: the call's ratio to the bare floor over
+    its own floor's ratio to the bare floor in the same round (both were measured between
+    bare-floor runs, so drift cancels)."""
+    floors = data["ratios"].get("floor", [])
+    calls = data["ratios"].get(name, [])
+    return [{k: r[k] / f[k] for k in r} for r, f in zip(calls, floors, strict=False)]
+
+
+def call_stats(data: dict[str, Any], name: str, basis: str = "bare") -> dict[str, Any]:
+    """Medians of a call's runs and its ratio lists, to the bare floor or ("own") to
+    CareKey's own floor."""
     runs = data["runs"][name]
-    ratios = data["ratios"].get(name, [])
+    ratios = own_ratios(data, name) if basis == "own" else data["ratios"].get(name, [])
     statuses: dict[str, int] = {}
     for run in runs:
         for code, n in run["statuses"].items():
@@ -49,13 +60,10 @@ def call_stats(data: dict[str, Any], name: str) -> dict[str, Any]:
 
 def scale_ratios(small: dict[str, Any], scale: dict[str, Any], name: str) -> dict[str, float]:
     """1M against 1k per round (the two runs were seconds apart), median over rounds."""
-    if name == "floor":
-        cost: list[float] = []
-    else:
-        cost = [
-            b["cost"] / a["cost"]
-            for a, b in zip(small["ratios"][name], scale["ratios"][name], strict=False)
-        ]
+    cost = [
+        b["cost"] / a["cost"]
+        for a, b in zip(small["ratios"][name], scale["ratios"][name], strict=False)
+    ]
     runs = zip(small["runs"][name], scale["runs"][name], strict=False)
     pairs = [(a, b) for a, b in runs if a["rps"] and b["rps"]]
     return {

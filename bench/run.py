@@ -1,12 +1,12 @@
-"""`make bench`: CareKey's security calls against a bare Django floor, at 1 000 and 1 000 000
-patients, written to bench/RESULTS.md.
+"""`make bench`: CareKey's calls beside the bare Django floor, django-otp and allauth.mfa,
+at 1 000 and 1 000 000 patients, in one interleaved run, written to bench/RESULTS.md.
 
-For each database it starts `carekey serve` (gunicorn) on PostgreSQL, both at once on
-ports BENCH_PORT and BENCH_PORT+1, and drives them with wrk (bench/pool.lua) from a
-separate process. Each call is measured between two runs of the floor on the same server,
-on one database and then the other, several rounds over, and reported as a ratio to the
-floor. The servers load bench_settings (bench/), which adds the floor's route to CareKey's.
-The environment knobs are listed in bench/calls.py.
+It serves everything at once, each on its own port and PostgreSQL database: `carekey
+serve` for each CareKey database (bench_settings, which adds CareKey's own floor route),
+and gunicorn for each peer project of bench/peers/ from the peers' own virtualenv. wrk
+(bench/pool.lua) drives one server at a time, the calls of all subjects round-robin,
+the bare floor after every second call (bench/rounds.py). The knobs are listed in
+bench/calls.py.
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from calls import (
-    BENCH,
+    BARE,
     CALLS,
+    CARE_FLOOR,
     CONNECTIONS,
-    FLOOR,
     FLOOR_SECONDS,
+    PEERS,
     PORT,
     PYTHON,
+    QUICK,
+    RESULTS,
     ROUNDS,
     SECONDS,
     WORK,
@@ -39,9 +42,10 @@ from calls import (
     datasets,
 )
 from commands import dbtool, log, psql, run
+from peer_env import ensure_venv, fresh_database, peer_server, peer_subject, peer_versions
 from profiles import profile_calls
 from rounds import measure
-from subjects import app_env, ensure_database, server
+from subjects import carekey_subject, ensure_database, server
 
 
 def machine() -> dict[str, str]:
@@ -80,7 +84,7 @@ def machine() -> dict[str, str]:
     }
 
 
-def new_report(facts: dict[str, str]) -> dict[str, Any]:
+def new_report(facts: dict[str, Any]) -> dict[str, Any]:
     return {
         "machine": facts,
         "config": {
@@ -89,15 +93,26 @@ def new_report(facts: dict[str, str]) -> dict[str, Any]:
             "rounds": ROUNDS,
             "seconds": SECONDS,
             "floor_seconds": FLOOR_SECONDS,
+            "quick": QUICK,
         },
-        "calls": [vars(c) for c in [FLOOR, *CALLS]],
+        "calls": [vars(c) for c in [CARE_FLOOR, *CALLS]],
+        "peers": [
+            {"name": p.name, "title": p.title, "calls": [vars(c) for c in p.calls]}
+            for p in [BARE, *PEERS]
+        ],
         "datasets": {},
+        "peer_data": {},
     }
 
 
 def seed_all(subjects: list[Subject], report: dict[str, Any]) -> None:
-    """The 1k database is seeded every time; the 1M one is reused unless BENCH_RESEED=1."""
+    """The 1k database is seeded every time; the 1M one is reused unless BENCH_RESEED=1.
+    Every peer gets a fresh database."""
     for subject in subjects:
+        if subject.ds is None:
+            report["peer_data"][subject.name] = {"seed": fresh_database(subject)}
+            log(f"{subject.name}: fresh database {subject.db}, seeded")
+            continue
         ds = subject.ds
         reseed = ds.name == "1k" or os.environ.get("BENCH_RESEED") == "1"
         seed = ensure_database(ds, subject.env, reseed=reseed)
@@ -105,28 +120,33 @@ def seed_all(subjects: list[Subject], report: dict[str, Any]) -> None:
 
 
 def missed_targets(results: dict[str, Any]) -> list[tuple[Call, float]]:
-    """The calls whose median cost ratio is over their target, with their median req/s."""
+    """CareKey's calls whose median cost ratio to the bare floor is over issue 18's
+    target, with their median req/s."""
     missed = []
-    for call in CALLS:
+    for call in [CARE_FLOOR, *CALLS]:
         cost = statistics.median(r["cost"] for r in results["ratios"][call.name])
         if call.target is not None and cost > call.target:
             missed.append((call, statistics.median(r["rps"] for r in results["runs"][call.name])))
     return missed
 
 
-def measure_served(subjects: list[Subject], report: dict[str, Any]) -> None:
-    """Serve every database at once, measure them all, then profile what missed."""
+def measure_served(subjects: list[Subject], bare: Subject, report: dict[str, Any]) -> None:
+    """Serve every subject at once, measure them all, then profile what missed."""
     with ExitStack() as stack:
-        for subject in subjects:
+        for subject in [bare, *subjects]:
             subject.out.mkdir(parents=True, exist_ok=True)
-            subject.pid = stack.enter_context(server(subject.env, subject.out, subject.port))
-        log("measuring: " + ", ".join(s.ds.name for s in subjects))
-        for name, data in measure(subjects).items():
-            report["datasets"][name].update(data)
+            if subject.is_carekey:
+                subject.pid = stack.enter_context(server(subject.env, subject.out, subject.port))
+            else:
+                subject.pid = stack.enter_context(peer_server(subject))
+        log("measuring: " + ", ".join(s.name for s in [bare, *subjects]))
+        for name, data in measure(subjects, bare).items():
+            key = "datasets" if name in report["datasets"] else "peer_data"
+            report[key][name].update(data)
         (WORK / "report.json").write_text(json.dumps(report, indent=1, default=str))
         small = subjects[0]
-        missed = missed_targets(report["datasets"][small.ds.name])
-        report["profiles"] = profile_calls(small, missed) if missed else {}
+        missed = missed_targets(report["datasets"][small.name])
+        report["profiles"] = profile_calls(small, missed) if missed and not QUICK else {}
 
 
 def main() -> None:
@@ -134,24 +154,25 @@ def main() -> None:
         raise SystemExit("bench: wrk is missing (apt-get install -y wrk)")
     started = time.monotonic()
     WORK.mkdir(parents=True, exist_ok=True)
-    facts = machine()
+    ensure_venv()
+    run([PYTHON, "bench/peers/check.py"])  # the peers answer as the pools expect
+    facts = {**machine(), "peers": peer_versions()}
     log(f"commit {facts['commit']}, {WORKERS} workers, {CONNECTIONS} connections")
     report = new_report(facts)
-    subjects = [
-        Subject(ds, app_env(ds.db), WORK / ds.name, PORT + number)
-        for number, ds in enumerate(datasets())
-    ]
-    report["argon2"] = dbtool(subjects[0].env, "argon2")
+    carekey = [carekey_subject(ds, PORT + n) for n, ds in enumerate(datasets())]
+    peers = [peer_subject(p, PORT + 10 + n) for n, p in enumerate(PEERS)]
+    bare = peer_subject(BARE, PORT + 9)
+    report["argon2"] = dbtool(carekey[0].env, "argon2")
     log("argon2 measured")
-    seed_all(subjects, report)
-    measure_served(subjects, report)
-    report["micro"] = dbtool(subjects[0].env, "micro")
+    seed_all([*carekey, bare, *peers], report)
+    measure_served([*carekey, *peers], bare, report)
+    report["micro"] = {} if QUICK else dbtool(carekey[0].env, "micro")
     report["elapsed_s"] = time.monotonic() - started
     (WORK / "report.json").write_text(json.dumps(report, indent=1, default=str))
     from report import write_results  # bench/report.py
 
-    write_results(report, BENCH / "RESULTS.md")
-    log(f"done in {report['elapsed_s'] / 60:.1f} min: bench/RESULTS.md")
+    write_results(report, RESULTS)
+    log(f"done in {report['elapsed_s'] / 60:.1f} min: {RESULTS}")
 
 
 if __name__ == "__main__":

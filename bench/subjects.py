@@ -1,4 +1,4 @@
-"""A database under test and its server: the environment, the seed, `carekey serve`."""
+"""CareKey's subjects: a database under test, its environment, seed and `carekey serve`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from calls import BENCH, FLOOR_PATH, PG, PYTHON, ROOT, SETTINGS, WORK, WORKERS, Dataset
+from calls import (
+    BENCH,
+    FLOOR_PATH,
+    PG,
+    PYTHON,
+    ROOT,
+    SETTINGS,
+    WORK,
+    WORKERS,
+    Dataset,
+    Subject,
+    carekey_calls,
+)
 from commands import dbtool, log, psql, run
 from cpu import children
 
@@ -43,6 +55,19 @@ def app_env(db: str) -> dict[str, str]:
     if not floor_routed(env):
         raise SystemExit(f"/{FLOOR_PATH} is not routed: is {SETTINGS} (bench/) loaded?")
     return env
+
+
+def carekey_subject(ds: Dataset, port: int) -> Subject:
+    return Subject(
+        name=ds.name,
+        db=ds.db,
+        env=app_env(ds.db),
+        out=WORK / ds.name,
+        port=port,
+        calls=carekey_calls(),
+        tool=[PYTHON, str(BENCH / "dbtool.py")],
+        ds=ds,
+    )
 
 
 def ensure_database(ds: Dataset, env: dict[str, str], reseed: bool) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def wrk(
     subject: Subject, pool: Path, mode: str, repeats: int, seconds: float, call: Call
 ) -> Measure:
     args = _wrk_args(subject.port, pool, mode, repeats, seconds)
-    server_pid, db = subject.pid, subject.ds.db
+    server_pid, db = subject.pid, subject.db
     before = cpu_sample(server_pid, db)
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(  # noqa: S603

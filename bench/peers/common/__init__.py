@@ -1,0 +1,1 @@
+"""What the peer projects share: settings, the floor view, bench users, sessions, pools."""
