@@ -53,8 +53,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
             try:
                 urllib.request.urlopen(base + "/portal/signin", timeout=2)
                 break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)  # not up yet, or a first answer slower than 2 s on a busy host
         else:
             pytest.fail("carekey serve did not answer: " + (tmp_path / "serve.log").read_text())
         output = (tmp_path / "serve.log").read_text()
