@@ -18,7 +18,7 @@ from carekey.errors import CareKeyError
 from carekey.mfa.services import has_passkey
 from carekey.navigation import LOCKED, SECURITY, SIGNIN, redirect_to, safe_next, url
 from carekey.portal import passkey_forms
-from carekey.portal.feedback import show_for_form, show_on_form
+from carekey.portal.feedback import continue_to, show_for_form, show_on_form
 from carekey.portal.forms import UnlockForm
 from carekey.portal.security_page import app_lock_form, render_security
 
@@ -90,7 +90,7 @@ def locked(request: HttpRequest) -> HttpResponse:
     """The lock screen: nothing about the patient but a first name."""
     next_path = safe_next(request.POST.get("next") or request.GET.get("next"))
     if not applock.is_locked(request):
-        return HttpResponseRedirect(next_path)
+        return continue_to(request, next_path)
     user = signed_in_patient(request)
     method = applock.preferences(user).unlock_method
     by_passkey = passkey_forms.posted(request)
@@ -119,7 +119,7 @@ def locked(request: HttpRequest) -> HttpResponse:
                     refusal_log.note(request, refusal_log.WRONG_PASSWORD)  # throttled is noted
                 status = show_for_form(form, exc) if by_passkey else show_on_form(form, exc)
             else:
-                return HttpResponseRedirect(next_path)
+                return continue_to(request, next_path)
     context = {
         "form": form,
         "next": next_path,

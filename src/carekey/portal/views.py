@@ -15,7 +15,7 @@ from carekey.mfa import services as mfa_services
 from carekey.mfa import signin as services
 from carekey.navigation import SIGNIN, VERIFY, redirect_to, safe_next, url
 from carekey.portal import passkey_forms
-from carekey.portal.feedback import show_for_form, show_on_form
+from carekey.portal.feedback import continue_to, show_for_form, show_on_form
 from carekey.portal.forms import SignInForm, second_factor_form
 from carekey.portal.security_page import render_security
 
@@ -38,7 +38,7 @@ def signin(request: HttpRequest) -> HttpResponse:
         else:
             if sessions.awaits_second_factor(request.session):
                 return redirect_to(VERIFY, next_path)
-            return HttpResponseRedirect(next_path)
+            return continue_to(request, next_path)
         form.add_error(None, services.GENERIC_FAILURE)
     elif request.method == "POST":
         status = 400
@@ -59,7 +59,7 @@ def _signin_with_passkey(request: HttpRequest, next_path: str) -> HttpResponse:
         status = show_for_form(form, exc)
         context = {"form": form, "next": next_path}
         return render(request, "portal/signin.html", context, status=status)
-    return HttpResponseRedirect(next_path)
+    return continue_to(request, next_path)
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,7 +69,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return HttpResponseRedirect(url(SIGNIN))
     if not sessions.awaits_second_factor(request.session):
-        return HttpResponseRedirect(next_path)
+        return continue_to(request, next_path)
     user = request.user
     assert isinstance(user, User)
     kinds = {factor.factor_type for factor in mfa_services.verified_factors(user)}
@@ -86,7 +86,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
         except CareKeyError as exc:
             status = show_for_form(form, exc)
         else:
-            return HttpResponseRedirect(next_path)
+            return continue_to(request, next_path)
     elif request.method == "POST":
         status = 400
         if form.is_valid():
@@ -102,7 +102,7 @@ def signin_verify(request: HttpRequest) -> HttpResponse:
             else:
                 if left is not None:
                     _recovery_code_notice(request, left)
-                return HttpResponseRedirect(next_path)
+                return continue_to(request, next_path)
     context = {
         "form": form,
         "next": next_path,
