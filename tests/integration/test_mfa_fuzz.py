@@ -225,7 +225,7 @@ def page_verified(page_enrollment: tuple[Client, str], patient: User) -> tuple[C
     """A page session whose patient has one verified factor: its removal URL."""
     client, url = page_enrollment
     secret = page_secret(client.get(url).content.decode())
-    response = client.post(url, {"friendly_name": "", "code": code_now(secret)})
+    response = client.post(url, {"friendly_name": "", "code": code_now(secret)}, follow=True)
     assert response.status_code == 200 and b"Save your recovery codes" in response.content
     factor = Factor.objects.get(user=patient)
     assert factor.is_verified

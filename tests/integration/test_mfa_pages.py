@@ -32,7 +32,7 @@ def start(client: Client) -> tuple[str, str, str]:
 
 def verify(client: Client) -> tuple[str, list[str]]:
     url, secret, _ = start(client)
-    response = client.post(url, {"friendly_name": "", "code": code_now(secret)})
+    response = client.post(url, {"friendly_name": "", "code": code_now(secret)}, follow=True)
     codes = re.findall(r"<li><code>([A-Z2-9-]{19})</code></li>", response.content.decode())
     return secret, codes
 
@@ -131,7 +131,7 @@ def test_adding_a_second_factor_asks_for_a_code_first(signed_in_page: Client) ->
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         secret, _codes = verify(signed_in_page)
         traveller.shift(timedelta(minutes=6))
-        ask = signed_in_page.post("/portal/security/factors")
+        ask = signed_in_page.post("/portal/security/factors", follow=True)
         assert ask.status_code == 200 and "Confirm it&#x27;s you" in ask.content.decode()
         assert Factor.objects.count() == 1
         traveller.shift(timedelta(seconds=30))
@@ -144,11 +144,11 @@ def test_generate_new_recovery_codes_after_a_code(signed_in_page: Client) -> Non
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         secret, old = verify(signed_in_page)
         traveller.shift(timedelta(minutes=6))
-        ask = signed_in_page.post("/portal/security/recovery-codes")
+        ask = signed_in_page.post("/portal/security/recovery-codes", follow=True)
         assert "Confirm it&#x27;s you" in ask.content.decode()
         traveller.shift(timedelta(seconds=30))
         page = signed_in_page.post(
-            "/portal/security/recovery-codes", {"code": code_now(secret)}
+            "/portal/security/recovery-codes", {"code": code_now(secret)}, follow=True
         ).content.decode()
     fresh = re.findall(r"<li><code>([A-Z2-9-]{19})</code></li>", page)
     assert len(fresh) == 10 and not set(fresh) & set(old)

@@ -20,7 +20,7 @@ WRONG = "That code didn't work. Check the time on your phone and try the newest 
 def test_messages_after_verification_are_announced(signed_in_page: Client) -> None:
     url, secret, _page = start(signed_in_page)
     first = signed_in_page.post(url, {"friendly_name": "Phone", "code": code_now(secret)})
-    assert first.status_code == 200  # the recovery codes, shown once
+    assert first["Location"] == "/portal/security/recovery-codes"  # shown once, after a GET
     done = signed_in_page.post("/portal/security/recovery-codes/done", {"saved": "on"}, follow=True)
     assert any(
         "Two-step verification is on." in t for t in live_region_texts(done.content.decode())

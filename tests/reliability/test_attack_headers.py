@@ -111,7 +111,11 @@ def at_aal2(
             if method == "get":
                 return patient.client.get(concrete)
             fields = {k: v.format(code=patient.code(1)) for k, v in (data or {}).items()}
-            return patient.post_page(concrete, fields)
+            answer = patient.post_page(concrete, fields)
+            if method == "post, then get":  # post/redirect/get: the page is the GET
+                assert answer.status_code == 302, answer.status_code
+                return patient.client.get(answer["Location"])
+            return answer
 
     return visit
 
@@ -154,9 +158,12 @@ PAGES: dict[str, tuple[Callable[[], Any], int]] = {
         at_aal2("/portal/security/factors/{verified}/remove?method=recovery"),
         200,
     ),
-    "confirm it's you": (at_aal2("/portal/security/factors", "post", stale_reauth=True), 200),
+    "confirm it's you": (
+        at_aal2("/portal/security/factors", "post, then get", stale_reauth=True),
+        200,
+    ),
     "recovery codes (shown once)": (
-        at_aal2("/portal/security/recovery-codes", "post", {"code": "{code}"}),
+        at_aal2("/portal/security/recovery-codes", "post, then get", {"code": "{code}"}),
         200,
     ),
     "method not allowed (405)": (at_aal2("/portal/security", "post"), 405),

@@ -35,6 +35,9 @@ SID = "ck_sid"
 RETURN_TO = "ck_return_to"
 # A random value binding this browser's WebAuthn challenges (stored hashed) to it.
 PASSKEY_BINDING = "ck_passkey"
+# Recovery codes just made, sealed (encrypted), waiting for their one display after the
+# redirect (post/redirect/get): why they were made and when.
+CODES_TO_SHOW = "ck_codes_to_show"
 # Django's own key for the signed-in user (django.contrib.auth.SESSION_KEY).
 AUTH_USER = "_auth_user_id"
 
@@ -140,6 +143,24 @@ def passkey_binding(session: SessionBase) -> str:
         value = secrets.token_urlsafe(32)
         session[PASSKEY_BINDING] = value
     return value
+
+
+def hold_codes_to_show(session: SessionBase, sealed: str, occasion: str, made_at: float) -> None:
+    """Recovery codes (already sealed) for one display; a newer set replaces them."""
+    session[CODES_TO_SHOW] = {"sealed": sealed, "occasion": occasion, "made_at": made_at}
+
+
+def pop_codes_to_show(session: SessionBase) -> tuple[str, str, float] | None:
+    """The held codes (sealed), why and when they were made; gone from the session after."""
+    held = session.pop(CODES_TO_SHOW, None)
+    if not isinstance(held, dict):
+        return None
+    sealed, occasion, made_at = held.get("sealed"), held.get("occasion"), held.get("made_at")
+    if not isinstance(sealed, str) or not isinstance(occasion, str):
+        return None
+    if not isinstance(made_at, int | float):
+        return None
+    return sealed, occasion, float(made_at)
 
 
 def reauthenticated_until(session: SessionBase) -> float | None:

@@ -1,14 +1,26 @@
-"""Recovery codes: ten one-time codes, hashed at rest, replaced as a set."""
+"""Recovery codes: ten one-time codes, hashed at rest, replaced as a set.
+
+A page shows a new set once, after a redirect (post/redirect/get, so that neither Back nor
+a refresh posts again): until that display the codes wait in the session sealed with the
+secrets' Fernet keys, never in clear, and for at most a few minutes.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography.fernet import InvalidToken
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
 
-from carekey import notify
+from carekey import clock, notify
+from carekey.accounts import session_state
 from carekey.accounts.models import User
 from carekey.audit.record import record
 from carekey.core import recovery
+from carekey.mfa import vault
 from carekey.mfa.aftermath import after_security_change
 from carekey.mfa.errors import NoVerifiedFactor
 from carekey.mfa.models import RecoveryCode
@@ -45,3 +57,39 @@ def generate_recovery_codes(request: HttpRequest, user: User) -> list[str]:
     record("recovery_codes.generated", user=user, request=request, count=len(codes))
     notify.send("recovery_codes_generated", user, request)
     return codes
+
+
+# Why a set was made, which the page that shows it says.
+AFTER_APP = "app"  # the first verified factor is an authenticator app
+AFTER_PASSKEY = "passkey"  # the first verified factor is a passkey
+REPLACED = "replaced"  # "Generate new recovery codes": the old set no longer works
+OCCASIONS = (AFTER_APP, AFTER_PASSKEY, REPLACED)
+SHOW_WITHIN_SECONDS = 600  # held codes not shown by then are dropped unseen
+
+
+@dataclass(frozen=True)
+class CodesToShow:
+    codes: list[str]
+    occasion: str
+    made_at: datetime
+
+
+def hold_for_display(session: SessionBase, codes: list[str], occasion: str) -> None:
+    """Keep a new set, sealed, for the one page that shows it after the redirect."""
+    sealed = vault.seal("\n".join(codes))
+    session_state.hold_codes_to_show(session, sealed, occasion, clock.timestamp())
+
+
+def take_for_display(session: SessionBase) -> CodesToShow | None:
+    """The held set, once: afterwards the session no longer has it."""
+    held = session_state.pop_codes_to_show(session)
+    if held is None:
+        return None
+    sealed, occasion, made_at = held
+    if occasion not in OCCASIONS or clock.timestamp() - made_at > SHOW_WITHIN_SECONDS:
+        return None
+    try:
+        codes = vault.unseal(sealed).split("\n")
+    except InvalidToken:  # the keys changed since: the patient makes a new set
+        return None
+    return CodesToShow(codes, occasion, datetime.fromtimestamp(made_at, tz=UTC))

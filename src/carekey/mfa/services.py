@@ -39,12 +39,24 @@ from carekey.mfa.reauth import (
     reauthenticated_until,
     require_reauthentication,
 )
-from carekey.mfa.recovery_codes import generate_recovery_codes
+from carekey.mfa.recovery_codes import (
+    AFTER_APP,
+    AFTER_PASSKEY,
+    REPLACED,
+    CodesToShow,
+    generate_recovery_codes,
+    hold_for_display,
+    take_for_display,
+)
 from carekey.mfa.signin import complete_sign_in, complete_sign_in_with_passkey
 from carekey.mfa.support import REASON_MAX_LENGTH, reset_mfa
 
 __all__ = [
+    "AFTER_APP",
+    "AFTER_PASSKEY",
     "REASON_MAX_LENGTH",
+    "REPLACED",
+    "CodesToShow",
     "Enrollment",
     "Verified",
     "complete_sign_in",
@@ -55,6 +67,7 @@ __all__ = [
     "get_factor",
     "has_passkey",
     "has_verified_factor",
+    "hold_for_display",
     "live_factors",
     "needs_reauthentication",
     "purge_expired_enrollments",
@@ -70,6 +83,7 @@ __all__ = [
     "request_options",
     "require_reauthentication",
     "reset_mfa",
+    "take_for_display",
     "verified_factors",
     "verify_enrollment",
 ]

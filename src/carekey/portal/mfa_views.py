@@ -7,7 +7,6 @@ translate forms to service calls; every rule lives in `carekey.mfa.services`.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -33,8 +32,10 @@ from carekey.navigation import SECURITY, safe_next, url
 from carekey.portal import passkey_forms
 from carekey.portal.feedback import show_for_form, show_on_form
 from carekey.portal.forms import EnrollmentForm, SavedCodesForm, second_factor_form
+from carekey.portal.recovery_codes_page import recovery_codes_page
 
 CODE_FIELDS = ("code", "recovery_code", "password")
+RECOVERY_CODES = "recovery-codes"
 
 
 def _use_recovery(request: HttpRequest) -> bool:
@@ -74,52 +75,58 @@ def _factor_or_404(request: HttpRequest, factor_id: object) -> Factor:
 
 
 def _confirm_page(
-    request: HttpRequest, form: forms.Form, action: str, title: str, status: int = 200
+    request: HttpRequest, form: forms.Form, intro: str = "", status: int = 200
 ) -> HttpResponse:
     context = {
         "form": form,
-        "action": action,
-        "title": title,
+        "action": request.path,
+        "title": _("Confirm it's you"),
+        "intro": intro,
         "nav": "security",
         "has_passkey": services.has_passkey(signed_in_patient(request)),
     }
     return render(request, "portal/confirm.html", context, status=status)
 
 
-def recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
-    """Shown once, straight from the POST: the codes are never stored in plain text."""
-    download = quote(_("CareKey recovery codes") + "\n\n" + "\n".join(codes) + "\n")
-    context = {
-        "codes": codes,
-        "download_href": f"data:text/plain;charset=utf-8,{download}",
-        "form": SavedCodesForm(),
-        "nav": "security",
-    }
-    return render(request, "portal/recovery_codes.html", context)
+def ask_for_proof(request: HttpRequest, intro: str = "") -> HttpResponse | None:
+    """Reauthenticate from this POST; return the page to show if that is not done.
 
-
-def ask_for_proof(request: HttpRequest) -> HttpResponse | None:
-    """Reauthenticate from this POST; return the page to show if that is not done."""
+    Asking is a GET page at the same address: a POST with nothing to check (the button
+    that needs a fresh code, "Use a recovery code") redirects there, so that Back and a
+    refresh never post again.
+    """
     use_recovery = _use_recovery(request)
-    title = _("Confirm it's you")
     by_passkey = passkey_forms.posted(request)
     if not by_passkey and "code" not in request.POST and "recovery_code" not in request.POST:
-        return _confirm_page(request, second_factor_form(None, use_recovery), request.path, title)
+        if request.method == "POST":
+            method = "recovery" if use_recovery else "code"
+            return HttpResponseRedirect(f"{request.path}?method={method}")
+        return _confirm_page(request, second_factor_form(None, use_recovery), intro)
     form = second_factor_form(None if by_passkey else request.POST, use_recovery)
     if not by_passkey and not form.is_valid():
-        return _confirm_page(request, form, request.path, title, status=400)
+        return _confirm_page(request, form, intro, status=400)
     try:
         _reauthenticate_from(request, form)
     except CareKeyError as exc:
-        return _confirm_page(request, form, request.path, title, status=fail_on_form(form, exc))
+        return _confirm_page(request, form, intro, status=fail_on_form(form, exc))
     return None
 
 
-@require_POST
+def show_recovery_codes(request: HttpRequest, codes: list[str], occasion: str) -> HttpResponse:
+    """Post/redirect/get: the new set waits sealed in the session for its one display at
+    the GET address, so a refresh or Back neither posts again nor shows the codes twice."""
+    services.hold_for_display(request.session, codes, occasion)
+    return HttpResponseRedirect(url(RECOVERY_CODES))
+
+
+@require_http_methods(["GET", "POST"])
 def start_enrollment(request: HttpRequest) -> HttpResponse:
+    """POST "Enable MFA" / "Add authenticator app"; GET is where a fresh code is asked."""
     user = signed_in_patient(request)
     if services.needs_reauthentication(request, user) and (page := ask_for_proof(request)):
         return page
+    if request.method == "GET":  # nothing is made by a GET
+        return HttpResponseRedirect(url(SECURITY, fragment="two-step-heading"))
     try:
         enrollment = services.enroll(request, user)
     except MfaError as exc:
@@ -133,6 +140,9 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
     user = signed_in_patient(request)
     factor = _factor_or_404(request, factor_id)
     setup = services.enrollment_setup(request, user, factor)
+    if setup is None and factor.is_verified:  # finished already: Back, refresh, another tab
+        messages.info(request, _("%(name)s is verified.") % {"name": factor.friendly_name})
+        return HttpResponseRedirect(url(SECURITY))
     if setup is None:
         raise Http404("not an enrollment of this session")
     status = 200
@@ -152,7 +162,7 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
                 status = fail_on_form(form, exc)
             else:
                 if result.recovery_codes:
-                    return recovery_codes_page(request, result.recovery_codes)
+                    return show_recovery_codes(request, result.recovery_codes, services.AFTER_APP)
                 messages.success(
                     request, _("%(name)s is verified.") % {"name": result.factor.friendly_name}
                 )
@@ -213,17 +223,31 @@ def remove_factor(request: HttpRequest, factor_id: Any) -> HttpResponse:
     return render(request, "portal/remove.html", context, status=status)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def generate_recovery_codes(request: HttpRequest) -> HttpResponse:
+    """GET: a set just made, shown once; else the way to make a new one (a fresh code
+    first, when one is owed). POST: "Generate new recovery codes"."""
     user = signed_in_patient(request)
-    if services.needs_reauthentication(request, user) and (page := ask_for_proof(request)):
+    owed = services.needs_reauthentication(request, user)
+    if request.method == "GET":
+        held = services.take_for_display(request.session)
+        if held is not None:
+            return recovery_codes_page(request, held)
+        if not services.has_verified_factor(user):
+            return HttpResponseRedirect(url(SECURITY))
+        if not (owed and "method" in request.GET):  # a refresh, Back: not the code step
+            return recovery_codes_page(request, None)
+    intro = _("New recovery codes replace the ones you have now: those stop working at once.")
+    if owed and (page := ask_for_proof(request, intro)):
         return page
+    if request.method == "GET":
+        return recovery_codes_page(request, None)
     try:
         codes = services.generate_recovery_codes(request, user)
     except MfaError as exc:
         messages.error(request, exc.message)
         return HttpResponseRedirect(url(SECURITY))
-    return recovery_codes_page(request, codes)
+    return show_recovery_codes(request, codes, services.REPLACED)
 
 
 @require_POST

@@ -17,7 +17,7 @@ from carekey.mfa import services
 from carekey.navigation import SECURITY, safe_next, url
 from carekey.portal import passkey_forms
 from carekey.portal.forms import PasskeyNameForm
-from carekey.portal.mfa_views import ask_for_proof, fail_on_form, recovery_codes_page
+from carekey.portal.mfa_views import ask_for_proof, fail_on_form, show_recovery_codes
 
 ADD_PASSKEY = "passkey-add"
 
@@ -44,7 +44,7 @@ def add_passkey(request: HttpRequest) -> HttpResponse:
             status = fail_on_form(form, exc)
         else:
             if result.recovery_codes:
-                return recovery_codes_page(request, result.recovery_codes)
+                return show_recovery_codes(request, result.recovery_codes, services.AFTER_PASSKEY)
             text = _("Your passkey %(name)s is added.") % {"name": result.factor.friendly_name}
             messages.success(request, text)
             waiting = session_state.pop_return_to(request.session)  # an app asked for this
