@@ -1,7 +1,7 @@
 """One rule for the app-lock delay (CONTRACT §2, issue 17 item 7): each of 1, 2, 5, 10, 15
 and 30 minutes is offered only while shorter than the idle sign-out. The page's "Lock
-after" list, the API's check and the refusal's sentence state it the same way, because
-they all come from applock.offered_lock_minutes."""
+after" list, the API's check, its OpenAPI enum and the refusal's sentence all state it the
+same way, because they all come from applock.offered_lock_minutes."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ def offered_on_the_page(page: Client) -> list[int]:
     return [int(value) for value in re.findall(r'<option value="(\d+)"', lock)]
 
 
+def enum_in_the_document(api: ApiClient) -> list[int]:
+    schema = api.get("/openapi.json").json()["components"]["schemas"]["AppLockIn"]
+    return list(schema["properties"]["timeout_minutes"]["enum"])
+
+
 def refusal(api: ApiClient, minutes: object) -> str:
     response = api.put("/app-lock", {**GOOD, "timeout_minutes": minutes})
     assert_error(response, 422, "validation_error")
@@ -60,6 +65,7 @@ def test_the_page_the_api_and_its_enum_offer_the_delays_shorter_than_the_idle_si
     settings.CAREKEY_IDLE_TIMEOUT_MINUTES = idle
     assert list(applock.offered_lock_minutes()) == offered
     assert offered_on_the_page(signed_in_api.client) == offered
+    assert enum_in_the_document(signed_in_api) == offered
     for minutes in offered:
         response = signed_in_api.put("/app-lock", {**GOOD, "timeout_minutes": minutes})
         assert response.status_code == 200, (minutes, response.content)
@@ -86,6 +92,16 @@ def test_30_is_offered_and_saved_once_the_idle_sign_out_is_longer(
     assert signed_in_api.get("/app-lock").json()["timeout_minutes"] == 30
     assert "idle sign-out" in refusal(signed_in_api, 3)
     assert "1, 2, 5, 10, 15 or 30 minutes" in refusal(signed_in_api, 3)
+
+
+def test_the_document_describes_the_rule_in_the_api_s_own_sentence(
+    signed_in_api: ApiClient, settings: Any
+) -> None:
+    settings.CAREKEY_IDLE_TIMEOUT_MINUTES = 30
+    schema = signed_in_api.get("/openapi.json").json()["components"]["schemas"]["AppLockIn"]
+    assert schema["properties"]["timeout_minutes"]["description"].startswith(
+        refusal(signed_in_api, 3)
+    )
 
 
 def test_a_forged_page_delay_is_refused_in_the_api_s_sentence(

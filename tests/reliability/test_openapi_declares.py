@@ -26,12 +26,14 @@ WHILE_LOCKED = {
     *(("post", path) for path in PASSKEY_CALLS),
 }
 UNLOCK = ("post", "/api/v1/session/unlock")
+# "Forgot your password?" is for people who cannot sign in: the gate leaves it open.
+PASSWORD_RESET_CALLS = {"/api/v1/password/reset", "/api/v1/password/reset/confirm"}
 ENROLLMENT_OPEN = "/api/v1/mfa"
 
 
 def statuses_the_gate_can_answer(method: str, path: str, operation: dict[str, Any]) -> set[int]:
     expected: set[int] = set()
-    is_session_call = path in SESSION_CALLS or (method, path) == UNLOCK
+    is_session_call = path in SESSION_CALLS | PASSWORD_RESET_CALLS or (method, path) == UNLOCK
     if not is_session_call:
         expected |= {401, 403}  # not signed in; aal2 owed or enrollment required
     if method in {"post", "put", "patch", "delete"}:

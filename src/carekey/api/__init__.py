@@ -9,8 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from carekey.api.activity import router as activity_router
 from carekey.api.applock import router as applock_router
 from carekey.api.apps import router as apps_router
+from carekey.api.devices import router as devices_router
 from carekey.api.errors import error_response, from_error, service_unavailable
 from carekey.api.mfa import router as mfa_router
 from carekey.api.openapi import CareKeyApi, CsrfSwagger
@@ -23,15 +25,18 @@ logger = logging.getLogger("carekey.api")
 api = CareKeyApi(
     title="CareKey API",
     version="1",
-    description="Sessions, MFA factors, recovery codes and app lock for patient portals.",
+    description="Sessions, passwords, MFA factors, recovery codes, app lock, devices, security "
+    "events and connected apps for patient portals. Error codes and operations: docs/api.md.",
     urls_namespace="api",
     docs=CsrfSwagger(),
 )
 api.add_router("/", session_router)
+api.add_router("/", password_router)
 api.add_router("/", mfa_router)
 api.add_router("/", applock_router)
+api.add_router("/", devices_router)
+api.add_router("/", activity_router)
 api.add_router("/", apps_router)
-api.add_router("/", password_router)
 
 
 def _sentence(errors: list[dict[str, object]]) -> str:

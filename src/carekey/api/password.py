@@ -8,8 +8,8 @@ from ninja import Router, Status
 
 from carekey.accounts import sessions
 from carekey.api.errors import ApiError
+from carekey.api.openapi import raises
 from carekey.api.schemas import (
-    ErrorOut,
     MessageOut,
     PasswordChangeIn,
     PasswordResetConfirmIn,
@@ -22,7 +22,15 @@ router = Router(tags=["password"])
 
 @router.post(
     "/session/password",
-    response={204: None, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={204: None},
+    operation_id="changePassword",
+    openapi_extra=raises(
+        "not_authenticated",
+        "invalid_credentials",
+        "insufficient_aal",
+        "weak_password",
+        "too_many_attempts",
+    ),
 )
 def change_password(request: HttpRequest, body: PasswordChangeIn) -> HttpResponse:
     """A new session id; the other sessions and the apps' tokens end; an email is sent."""
@@ -37,7 +45,12 @@ def change_password(request: HttpRequest, body: PasswordChangeIn) -> HttpRespons
     return HttpResponse(status=204)
 
 
-@router.post("/password/reset", response={202: MessageOut, 422: ErrorOut, 429: ErrorOut})
+@router.post(
+    "/password/reset",
+    response={202: MessageOut},
+    operation_id="requestPasswordReset",
+    openapi_extra=raises("too_many_attempts"),
+)
 def request_reset(request: HttpRequest, body: PasswordResetIn) -> Status[dict[str, str]]:
     """Email a reset link; the same answer, in the same time, whether the account exists."""
     reset.request_link(request, body.email)
@@ -46,7 +59,9 @@ def request_reset(request: HttpRequest, body: PasswordResetIn) -> Status[dict[st
 
 @router.post(
     "/password/reset/confirm",
-    response={204: None, 400: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response={204: None},
+    operation_id="confirmPasswordReset",
+    openapi_extra=raises("reset_link_invalid", "weak_password", "too_many_attempts"),
 )
 def confirm_reset(request: HttpRequest, body: PasswordResetConfirmIn) -> HttpResponse:
     """Set the new password with the link's token. Nobody is signed in: sign in afterwards."""

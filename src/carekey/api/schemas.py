@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from uuid import UUID
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 
 class ErrorDetail(Schema):
-    code: str
-    message: str
+    code: str = Field(description="One of ErrorCode (api/error_codes.py); the document's enum.")
+    message: str = Field(description="A sentence for a person, in the patient's language.")
 
 
 class ErrorOut(Schema):
@@ -47,7 +48,7 @@ class TotpOut(Schema):
 
 
 class FactorOut(Schema):
-    id: str
+    id: UUID
     factor_type: Literal["totp", "webauthn"]
     friendly_name: str
     status: Literal["unverified", "verified"]
@@ -108,7 +109,8 @@ class AppLockIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     enabled: StrictBool
-    timeout_minutes: StrictInt = Field(description="1, 2, 5, 10, 15 or 30")
+    # The document's enum and description come from applock.offered_lock_minutes (openapi.py).
+    timeout_minutes: StrictInt
     unlock_method: str = Field(max_length=20, description='"code" or "password"')
 
 

@@ -10,8 +10,8 @@ from ninja import Router
 from carekey.accounts import sessions
 from carekey.accounts.models import User
 from carekey.api.errors import ApiError
+from carekey.api.openapi import raises
 from carekey.api.schemas import (
-    ErrorOut,
     PasskeyCredentialIn,
     PublicKeyOptionsOut,
     SecondFactorIn,
@@ -24,6 +24,9 @@ from carekey.mfa import services as mfa
 from carekey.mfa import signin as services
 
 router = Router(tags=["session"])
+# A code, a recovery code or a password checked under the per-account throttle; a session
+# that is not signed in (or was signed out by five failed unlocks) is 401.
+CODE_CHECK = ("not_authenticated", "mfa_verification_failed", "too_many_attempts")
 
 
 def session_body(request: HttpRequest) -> dict[str, object]:
@@ -38,7 +41,12 @@ def session_body(request: HttpRequest) -> dict[str, object]:
     }
 
 
-@router.get("/session", response={200: SessionOut, 401: ErrorOut})
+@router.get(
+    "/session",
+    response=SessionOut,
+    operation_id="getSession",
+    openapi_extra=raises("not_authenticated"),
+)
 def get_session(request: HttpRequest) -> dict[str, object]:
     """The current session; always sets the `csrftoken` cookie, signed in or not."""
     get_token(request)
@@ -47,13 +55,18 @@ def get_session(request: HttpRequest) -> dict[str, object]:
     return session_body(request)
 
 
-@router.post("/session", response={200: SessionOut, 401: ErrorOut, 429: ErrorOut})
+@router.post(
+    "/session",
+    response=SessionOut,
+    operation_id="signIn",
+    openapi_extra=raises("invalid_credentials", "too_many_attempts"),
+)
 def create_session(request: HttpRequest, body: SignInIn) -> dict[str, object]:
     services.sign_in(request, body.email, body.password)
     return session_body(request)
 
 
-@router.delete("/session", response={204: None})
+@router.delete("/session", response={204: None}, operation_id="signOut")
 def delete_session(request: HttpRequest) -> HttpResponse:
     services.sign_out(request)
     return HttpResponse(status=204)
@@ -61,7 +74,9 @@ def delete_session(request: HttpRequest) -> HttpResponse:
 
 @router.post(
     "/session/verify",
-    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response=SessionOut,
+    operation_id="verifySignIn",
+    openapi_extra=raises(*CODE_CHECK),
 )
 def verify_session(request: HttpRequest, body: SecondFactorIn) -> dict[str, object]:
     """The second step of sign-in: raises the session to aal2 and rotates its id."""
@@ -73,7 +88,9 @@ def verify_session(request: HttpRequest, body: SecondFactorIn) -> dict[str, obje
 
 @router.post(
     "/session/reauthenticate",
-    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response=SessionOut,
+    operation_id="reauthenticate",
+    openapi_extra=raises(*CODE_CHECK),
 )
 def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, object]:
     """A fresh code opens five minutes for adding or removing factors and new codes."""
@@ -84,7 +101,9 @@ def reauthenticate(request: HttpRequest, body: SecondFactorIn) -> dict[str, obje
 
 @router.post(
     "/session/unlock",
-    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response=SessionOut,
+    operation_id="unlockSession",
+    openapi_extra=raises(*CODE_CHECK),
 )
 def unlock_session(request: HttpRequest, body: UnlockIn) -> dict[str, object]:
     """Unlock with a code or the password (by preference); five failures sign out."""
@@ -93,7 +112,12 @@ def unlock_session(request: HttpRequest, body: UnlockIn) -> dict[str, object]:
     return session_body(request)
 
 
-@router.post("/session/passkey/options", response={200: PublicKeyOptionsOut, 429: ErrorOut})
+@router.post(
+    "/session/passkey/options",
+    response=PublicKeyOptionsOut,
+    operation_id="getPasskeyRequestOptions",
+    openapi_extra=raises("too_many_attempts"),
+)
 def passkey_request_options(request: HttpRequest) -> dict[str, object]:
     """Options for navigator.credentials.get(): the patient's own passkeys when signed in,
     any passkey of this site when not ("Sign in with a passkey")."""
@@ -103,7 +127,9 @@ def passkey_request_options(request: HttpRequest) -> dict[str, object]:
 
 @router.post(
     "/session/passkey",
-    response={200: SessionOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    response=SessionOut,
+    operation_id="authenticateWithPasskey",
+    openapi_extra=raises("not_authenticated", "passkey_verification_failed", "too_many_attempts"),
 )
 def use_passkey(request: HttpRequest, body: PasskeyCredentialIn) -> dict[str, object]:
     """A passkey signs in (aal2, no password), completes the verify step, unlocks a locked
