@@ -28,6 +28,11 @@ MALFORMED_CODE = "malformed code"
 WRONG_PASSWORD = "wrong password"
 REFUSED_PASSKEY = "passkey refused"
 THROTTLED = "throttled"
+DEAD_RESET_LINK = "reset link expired, used or unknown"
+
+# Paths that carry a secret (the emailed reset link's token): logged without it.
+SECRET_PATH_PREFIXES = ("/portal/password/reset/",)
+NOT_SECRET = frozenset({"/portal/password/reset/sent"})
 
 
 def note(request: HttpRequest | None, reason: str) -> None:
@@ -41,9 +46,17 @@ def noted(request: object) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
+def without_secrets(path: str) -> str:
+    """The path with a reset link's token replaced: a log line must not open an account."""
+    for prefix in SECRET_PATH_PREFIXES:
+        if path.startswith(prefix) and path not in NOT_SECRET:
+            return prefix + "[token]"
+    return path
+
+
 def _printable(path: str) -> str:
     """As Django prints a path: control characters escaped, so a line stays one line."""
-    return path.encode("unicode_escape").decode("ascii")
+    return without_secrets(path).encode("unicode_escape").decode("ascii")
 
 
 class ExpectedRefusals(logging.Filter):
@@ -54,7 +67,15 @@ class ExpectedRefusals(logging.Filter):
         request = getattr(record, "request", None)
         reason = noted(request)
         if reason is None or not isinstance(status, int) or not 400 <= status < 500:
+            _hide_secrets(record, str(getattr(request, "path", "")))
             return True
         path = _printable(str(getattr(request, "path", "")))
         REFUSALS.info("refused: %s, %s, %s", reason, status, path)
         return False
+
+
+def _hide_secrets(record: logging.LogRecord, path: str) -> None:
+    """Django's own line ("Not Found: /portal/password/reset/<token>"), token removed."""
+    safe = without_secrets(path)
+    if safe != path and isinstance(record.args, tuple):
+        record.args = tuple(safe if arg == path else arg for arg in record.args)

@@ -173,3 +173,40 @@ def test_real_errors_are_still_logged_as_errors(
     assert signed_in_page.get("/portal/security").status_code == 500
     errors = [m for level, m in lines(log, "django.request") if level == "ERROR"]
     assert errors == ["Internal Server Error: /portal/security"]
+
+
+def test_a_dead_reset_link_is_logged_without_its_token(
+    client: Client, log: pytest.LogCaptureFixture
+) -> None:
+    token = "a-made-up-reset-token-that-must-not-reach-the-log-0123456789"
+    assert client.get(f"/portal/password/reset/{token}").status_code == 400
+    assert client.post(f"/portal/password/reset/{token}", {}).status_code == 400
+    assert token not in log.text
+    line = "refused: reset link expired, used or unknown, 400, /portal/password/reset/[token]"
+    assert lines(log, "carekey.refusals") == [("INFO", line)] * 2
+
+
+def test_djangos_own_lines_about_a_reset_link_hold_no_token(
+    client: Client, log: pytest.LogCaptureFixture
+) -> None:
+    token = "another-made-up-reset-token-0123456789abcdef"
+    assert client.put(f"/portal/password/reset/{token}").status_code == 405
+    assert token not in log.text
+    assert django_warnings(log) == ["Method Not Allowed (PUT): /portal/password/reset/[token]"]
+
+
+def test_a_wrong_current_password_is_an_expected_refusal(
+    patient: User, log: pytest.LogCaptureFixture
+) -> None:
+    client = password_step(patient)
+    log.clear()
+    new = "copper kettle north meadow"
+    answer = client.post(
+        "/portal/security/password",
+        {"current_password": "not-the-password", "new_password": new, "confirm_password": new},
+    )
+    assert answer.status_code == 400
+    assert lines(log, "carekey.refusals") == [
+        ("INFO", "refused: wrong password, 400, /portal/security/password")
+    ]
+    assert django_warnings(log) == []

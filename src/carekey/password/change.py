@@ -8,7 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 
-from carekey import clock, notify
+from carekey import clock, notify, refusal_log
 from carekey.accounts import app_tokens, password_checks, sessions
 from carekey.accounts.models import PasswordResetLink, User
 from carekey.audit.record import record
@@ -30,8 +30,13 @@ def change_password(request: HttpRequest, user: User, current: str, new: str) ->
     way around the sign-in throttle.
     """
     check_new_password(new, user, current=current)
-    attempts = password_checks.reserve(request, user.email, user, "password.change_failed")
+    try:
+        attempts = password_checks.reserve(request, user.email, user, "password.change_failed")
+    except CareKeyError:
+        refusal_log.note(request, refusal_log.THROTTLED)
+        raise
     if len(current) > MAX_LENGTH or not user.check_password(current):
+        refusal_log.note(request, refusal_log.WRONG_PASSWORD)
         password_checks.failed(attempts)
         record("password.change_failed", user=user, request=request)
         raise WrongCurrentPassword()

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
-from carekey import clock, conf, notify
+from carekey import clock, conf, notify, refusal_log
 from carekey.accounts import app_tokens, sessions, throttle
 from carekey.accounts.models import PasswordResetLink, User, normalize_email
 from carekey.accounts.refusals import audit_refusal
@@ -136,13 +136,11 @@ def _live_links(now: datetime) -> QuerySet[PasswordResetLink]:
 
 def patient_for_link(token: str) -> User:
     """Whose password the link resets, while it works; LinkNotValid otherwise."""
-    if not token or len(token) > TOKEN_MAX_LENGTH:
-        raise LinkNotValid()
-    link = _live_links(clock.now()).filter(digest=_digest(token)).first()
-    if link is None:
-        raise LinkNotValid()
-    changed = link.user.password_changed_at
-    if changed is not None and changed >= link.created_at:
+    link = None
+    if token and len(token) <= TOKEN_MAX_LENGTH:
+        link = _live_links(clock.now()).filter(digest=_digest(token)).first()
+    changed = link.user.password_changed_at if link is not None else None
+    if link is None or (changed is not None and changed >= link.created_at):
         raise LinkNotValid()
     user: User = link.user
     return user
@@ -156,7 +154,11 @@ def reset_with_link(request: HttpRequest, token: str, new: str) -> User:
     link counts against the address's reset budget; a working one gives its slot back.
     """
     attempt = _reserve_address(request)
-    user = patient_for_link(token)
+    try:
+        user = patient_for_link(token)
+    except LinkNotValid:
+        refusal_log.note(request, refusal_log.DEAD_RESET_LINK)
+        raise
     attempt.succeeded()
     check_new_password(new, user)
     with transaction.atomic():

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from carekey import conf
+from carekey import conf, refusal_log
 from carekey.accounts import throttle
 from carekey.accounts.sessions import signed_in_patient
 from carekey.errors import CareKeyError
@@ -130,4 +130,5 @@ def reset_with_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _link_refused(request: HttpRequest, exc: CareKeyError) -> HttpResponse:
+    refusal_log.note(request, refusal_log.DEAD_RESET_LINK)
     return render(request, "portal/password_reset_link.html", {"refused": exc.message}, status=400)
