@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from django.utils.translation import gettext as _
@@ -24,6 +25,13 @@ def _default_name(taken: set[str], base: str) -> str:
     while f"{base} {number}".lower() in taken:
         number += 1
     return f"{base} {number}"
+
+
+def is_default_name(name: str, default: str = DEFAULT_NAME) -> bool:
+    """Whether `name` looks like one `choose_name` picked ("Authenticator app 2"), so the
+    Security page can say so instead of showing the kind twice in one row. A patient who
+    typed that very name gets the same note: the stored names stay as they are."""
+    return re.fullmatch(rf"{re.escape(default)}(?: [1-9][0-9]*)?", name.strip(), re.I) is not None
 
 
 def choose_name(
