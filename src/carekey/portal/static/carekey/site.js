@@ -40,8 +40,9 @@
         });
       } catch (e) { /* keep the server's UTC text */ }
     });
-    var summary = document.getElementById("error-summary");
-    var heading = document.getElementById("step-heading");
-    if (summary) { summary.focus(); } else if (heading) { heading.focus(); }
+    // Move screen readers to what changed; a heading or a summary is no control, so the
+    // focus ring stays off (focusVisible: false) for keyboard, mouse and touch alike.
+    var target = document.getElementById("error-summary") || document.getElementById("step-heading");
+    if (target) { target.focus({ focusVisible: false }); }
   });
 })();
