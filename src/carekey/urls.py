@@ -1,5 +1,6 @@
 """URL configuration: the portal pages, the JSON API and the staff admin."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -8,12 +9,16 @@ from carekey.api import api
 from carekey.oidc.discovery import DiscoveryView
 from carekey.portal import mfa_views, passkey_views, password_views, session_views, views
 
+FAVICON = settings.STATIC_URL + "carekey/favicon.svg"  # whitenoise serves it
+
 handler400 = "carekey.gate.errors.bad_request"
 handler404 = "carekey.gate.errors.not_found"
 handler500 = "carekey.gate.errors.server_error"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="home", permanent=False), name="root"),
+    # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the admin, the API docs).
+    path("favicon.ico", RedirectView.as_view(url=FAVICON, permanent=False), name="favicon"),
     path("portal/", views.home, name="home"),
     path("portal/signin", views.signin, name="signin"),
     path("portal/signin/verify", views.signin_verify, name="signin-verify"),
