@@ -171,6 +171,7 @@ def verify_enrollment(request: HttpRequest, factor_id: Any) -> HttpResponse:
         "factor": factor,
         "form": form,
         "qr_code": totp.qr_code_data_uri(setup.uri),
+        "otpauth_uri": setup.uri,  # "Open in your authenticator app" on a phone
         "secret_groups": setup.secret_groups,
         "nav": "security",
     }

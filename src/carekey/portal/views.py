@@ -135,7 +135,10 @@ def signout(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html", {"nav": "home"})
+    """Home urges two-step verification only while it is off."""
+    user = request.user
+    mfa_on = isinstance(user, User) and mfa_services.has_verified_factor(user)
+    return render(request, "portal/home.html", {"nav": "home", "mfa_on": mfa_on})
 
 
 @require_http_methods(["GET"])
