@@ -121,3 +121,12 @@ def test_api_errors_follow_the_language() -> None:
         "code": "not_authenticated",
         "message": "Inicie sesión primero.",
     }
+
+
+def test_spanish_is_latin_american() -> None:
+    """Our Spanish readers are mostly Latin American: "computadora", not Spain's words."""
+    catalogue = gettext.GNUTranslations((CATALOGUE / "django.mo").open("rb"))
+    spanish = " ".join(str(text) for text in catalogue._catalog.values()).lower()  # type: ignore[attr-defined]
+    assert "computadora" in spanish
+    for spain_only in ("ordenador", "móvil", "vosotros", "coger"):
+        assert spain_only not in spanish, spain_only
