@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page
 
-from tests.browser.test_accessibility import MakePatient, State, security_in_spanish
+from tests.browser.test_accessibility import MakePatient, State, lock_warning, security_in_spanish
 from tests.browser.test_small_screens import MAIN_STATES
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -137,3 +137,20 @@ def test_the_checks_catch_a_word_broken_mid_letter_and_two_overlapping_buttons(
     text = "\n".join(problems)
     assert '"Status" in th' in text or '"Verified" in td' in text, text
     assert 'button "First" overlaps button "Second"' in text, text
+
+
+def test_the_lock_warning_heading_starts_at_the_dialogs_padding(
+    page: Page, make_patient: MakePatient, fast_password_hashing: None
+) -> None:
+    """Seen in the screenshots: an empty band above the heading (its own top margin)."""
+    lock_warning(page, make_patient)
+    gap = page.evaluate(
+        """() => {
+            const dialog = document.querySelector('dialog[open]');
+            const style = getComputedStyle(dialog);
+            const inner = dialog.getBoundingClientRect().top
+                + parseFloat(style.borderTopWidth) + parseFloat(style.paddingTop);
+            return dialog.querySelector('h2').getBoundingClientRect().top - inner;
+        }"""
+    )
+    assert abs(gap) < 1, gap

@@ -110,6 +110,7 @@ def test_new_codes_say_the_old_ones_stopped_and_print_and_download_whose_they_ar
     expect(about).to_contain_text(made)
     expect(page.locator("ol.recovery-codes")).to_be_visible()
     expect(page.get_by_role("button", name="Done")).to_be_hidden()
+    expect(page.locator("footer.site-footer")).to_be_hidden()  # no language switch on paper
     shoot(page, "recovery-codes-print")
     page.emulate_media(media="screen")
 
