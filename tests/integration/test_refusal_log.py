@@ -8,10 +8,13 @@ trouble. Real errors, and 4xx answers that are not such refusals, are still logg
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from carekey.accounts.models import User
 from carekey.applock.models import AppLockPreference
@@ -208,5 +211,22 @@ def test_a_wrong_current_password_is_an_expected_refusal(
     assert answer.status_code == 400
     assert lines(log, "carekey.refusals") == [
         ("INFO", "refused: wrong password, 400, /portal/security/password")
+    ]
+    assert django_warnings(log) == []
+
+
+def test_a_wrong_unlock_password_is_an_expected_refusal(
+    patient: User, log: pytest.LogCaptureFixture
+) -> None:
+    api = ApiClient()
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        api.sign_in(patient.email)
+        AppLockPreference.objects.create(user=patient, enabled=True, timeout_minutes=1)
+        traveller.shift(timedelta(minutes=2))
+        assert api.get("/session").json()["locked"] is True
+        log.clear()
+        assert api.post("/session/unlock", {"password": "not-the-password"}).status_code == 422
+    assert lines(log, "carekey.refusals") == [
+        ("INFO", "refused: wrong password, 422, /api/v1/session/unlock")
     ]
     assert django_warnings(log) == []

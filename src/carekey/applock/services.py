@@ -16,7 +16,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from carekey import clock, conf
+from carekey import clock, conf, refusal_log
 from carekey.accounts import session_state as state
 from carekey.accounts import throttle
 from carekey.accounts.models import User
@@ -286,6 +286,7 @@ def _check_unlock(
 def _check_password(request: HttpRequest, user: User, password: str) -> None:
     attempt = checks.throttle_guard(request, user)
     if len(password) > 1024 or not user.check_password(password):
+        refusal_log.note(request, refusal_log.WRONG_PASSWORD)
         attempt.failed()
         raise VerificationFailed(_("That password is not right."))
     attempt.succeeded()
