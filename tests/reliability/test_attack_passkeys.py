@@ -103,7 +103,10 @@ def one_registration_challenge(figures: dict[str, Any]) -> None:
     tally = _race(_twins(browser, RACERS), "/mfa/passkeys", body)
     _record(figures, f"one registration, posted {RACERS} times at once", tally)
     assert tally[201] == 1, tally
-    assert set(tally) <= {201, 422}, tally
+    # A racer that arrives once the winner's passkey is verified is asked to confirm it's
+    # the patient first (403 reauthentication_required) before its challenge is looked at:
+    # refused either way, and only one passkey and one set of codes exist.
+    assert set(tally) <= {201, 403, 422}, tally
     assert Passkey.objects.count() == 1
     generated = SecurityEvent.objects.filter(user=user, type="recovery_codes.generated")
     assert generated.count() == 1
