@@ -20,7 +20,6 @@ from playwright.sync_api import Page, expect
 
 from carekey.accounts.models import User
 from carekey.applock.models import AppLockPreference
-from tests.browser.axe import describe, run_axe
 from tests.browser.passkey_helpers import (
     Authenticator,
     click_passkey,
@@ -31,7 +30,7 @@ from tests.browser.passkey_helpers import (
     sign_in_with_password,
     virtual_authenticator,
 )
-from tests.browser.test_accessibility import dangling_references
+from tests.browser.test_accessibility import assert_accessible
 from tests.mfa_helpers import enroll_and_verify
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -168,14 +167,4 @@ def test_no_wcag_violations_with_passkeys(
 ) -> None:
     authenticator = virtual_authenticator(page, live_server, settings)
     STATES[state](Visit(page, authenticator, make_patient, live_server.url))
-    violations = run_axe(page)
-    dangling = dangling_references(page)
-    problems = []
-    if violations:
-        problems.append(
-            f"axe-core: {len(violations)} WCAG 2.1 A/AA violation(s):\n{describe(violations)}"
-        )
-    if dangling:
-        problems.append("References to ids missing from the page:\n- " + "\n- ".join(dangling))
-    if problems:
-        pytest.fail(f"{state} ({page.url}):\n" + "\n".join(problems), pytrace=False)
+    assert_accessible(page, state)

@@ -16,8 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from carekey.accounts.models import User
-from tests.browser.axe import describe, run_axe
-from tests.browser.test_accessibility import dangling_references, sign_in
+from tests.browser.test_accessibility import assert_accessible, sign_in
 from tests.browser.test_keyboard import (
     assert_focus_visible,
     expect_error_summary,
@@ -185,17 +184,7 @@ def test_no_wcag_violations_in_the_password_pages(
     page: Page, make_patient: MakePatient, state: str
 ) -> None:
     STATES[state](page, make_patient)
-    violations = run_axe(page)
-    dangling = dangling_references(page)
-    problems = []
-    if violations:
-        problems.append(
-            f"axe-core: {len(violations)} WCAG 2.1 A/AA violation(s):\n{describe(violations)}"
-        )
-    if dangling:
-        problems.append("References to ids missing from the page:\n- " + "\n- ".join(dangling))
-    if problems:
-        pytest.fail(f"{state} ({page.url}):\n" + "\n".join(problems), pytrace=False)
+    assert_accessible(page, state)
 
 
 # --- Keyboard only ------------------------------------------------------------------------
