@@ -32,6 +32,14 @@ def revoke_all(user: Any, application: Any = None) -> int:
     return count + int(deleted)
 
 
+def revoke_all_recorded(request: HttpRequest | None, user: Any) -> int:
+    """Revoke every token of the patient's apps; `oidc.token.revoked` when there were any."""
+    count = revoke_all(user)
+    if count:
+        record("oidc.token.revoked", user=user, request=request, count=count)
+    return count
+
+
 @dataclass(frozen=True)
 class ConnectedApp:
     """An app that holds tokens for the patient ("Connected apps")."""

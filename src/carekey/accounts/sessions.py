@@ -138,9 +138,7 @@ def sign_out_other_devices(request: HttpRequest, user: Any) -> int:
     """The patient's own "Sign out other devices"; audited with how many ended."""
     ended = revoke_others(user, request.session.session_key)
     record("sessions.revoked", user=user, request=request, count=ended)
-    tokens = app_tokens.revoke_all(user)  # apps signed in from those devices go too
-    if tokens:
-        record("oidc.token.revoked", user=user, request=request, count=tokens)
+    app_tokens.revoke_all_recorded(request, user)  # apps signed in from those devices go too
     return ended
 
 

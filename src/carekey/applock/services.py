@@ -26,6 +26,7 @@ from carekey.errors import CareKeyError
 from carekey.mfa import checks, passkeys
 from carekey.mfa.errors import MfaError, PasskeyVerificationFailed, VerificationFailed
 from carekey.mfa.services import has_verified_factor, verified_factors
+from carekey.password.rules import MAX_LENGTH
 from carekey.policy import models as policy
 
 MAX_UNLOCK_FAILURES = 5
@@ -285,7 +286,7 @@ def _check_unlock(
 
 def _check_password(request: HttpRequest, user: User, password: str) -> None:
     attempt = checks.throttle_guard(request, user)
-    if len(password) > 1024 or not user.check_password(password):
+    if len(password) > MAX_LENGTH or not user.check_password(password):
         refusal_log.note(request, refusal_log.WRONG_PASSWORD)
         attempt.failed()
         raise VerificationFailed(_("That password is not right."))

@@ -80,16 +80,8 @@ def sign_out(request: HttpRequest) -> None:
     """Sign out here, and cut off the apps this patient signed in to (CONTRACT §8)."""
     user = request.user
     if isinstance(user, User):
-        revoked_app_tokens(request, user)
+        app_tokens.revoke_all_recorded(request, user)
     logout(request)
-
-
-def revoked_app_tokens(request: HttpRequest | None, user: User) -> int:
-    """Revoke every token issued to other apps for `user`; audited when there were any."""
-    count = app_tokens.revoke_all(user)
-    if count:
-        record("oidc.token.revoked", user=user, request=request, count=count)
-    return count
 
 
 def complete_sign_in(

@@ -45,10 +45,8 @@ def change_password(request: HttpRequest, user: User, current: str, new: str) ->
         store_new_password(user, new)
         update_session_auth_hash(request, user)  # a new id for this session, kept signed in
         ended = sessions.revoke_others(user, request.session.session_key)
-        tokens = app_tokens.revoke_all(user)
         record("password.changed", user=user, request=request, sessions_ended=ended)
-        if tokens:
-            record("oidc.token.revoked", user=user, request=request, count=tokens)
+        app_tokens.revoke_all_recorded(request, user)
     notify.send("password_changed", user, request)
     return ended
 

@@ -169,11 +169,9 @@ def reset_with_link(request: HttpRequest, token: str, new: str) -> User:
         if request.user.is_authenticated:
             logout(request)  # whoever this browser was signed in as: a reset signs out
         ended = sessions.revoke_all(user)
-        tokens = app_tokens.revoke_all(user)
         throttle.forget(throttle.key_for_password(user.pk))  # the owner is back in
         record("password.reset", user=user, request=request, sessions_ended=ended)
-        if tokens:
-            record("oidc.token.revoked", user=user, request=request, count=tokens)
+        app_tokens.revoke_all_recorded(request, user)
     notify.send("password_reset", user, request)
     return user
 
