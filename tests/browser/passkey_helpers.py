@@ -137,22 +137,29 @@ def passkey_from_api(
 def press_passkey(page: Page, authenticator: Authenticator, act: Callable[[], None]) -> None:
     """Press a passkey button (`act`) and touch the authenticator for that one ceremony.
 
-    Presence is switched off again when passkeys.js posts the result, before the next page
-    loads: a sign-in page shown again (after a refusal) then waits for the patient too.
+    Presence is switched on only as the button's own options request leaves: switched on
+    before the press, it would answer the sign-in page's waiting conditional request (the
+    Email autofill) instead, which the press is about to abort. It is switched off again
+    when passkeys.js posts the result, before the next page loads: a sign-in page shown
+    again (after a refusal) then waits for the patient too.
     """
+    armed = [True]
 
-    def posted(route: Route) -> None:
-        if route.request.method == "POST" and route.request.is_navigation_request():
+    def touch_for_this_ceremony(route: Route) -> None:
+        request = route.request
+        if request.method == "POST" and request.is_navigation_request():
             authenticator.presence(False)
+        elif armed[0] and request.method == "POST" and request.url.endswith("/options"):
+            armed[0] = False
+            authenticator.presence(True)
         route.fallback()  # to any other handler the test set, else to the network
 
-    page.route("**/*", posted)
-    authenticator.presence(True)
+    page.route("**/*", touch_for_this_ceremony)
     try:
         with page.expect_navigation():
             act()
     finally:
-        page.unroute("**/*", posted)
+        page.unroute("**/*", touch_for_this_ceremony)
         authenticator.presence(False)
 
 

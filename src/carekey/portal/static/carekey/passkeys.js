@@ -91,13 +91,14 @@
     HTMLFormElement.prototype.submit.call(form);
   }
 
-  function fetchOptions(block, form) {
+  function fetchOptions(block, form, signal) {
     var token = form.querySelector("input[name='csrfmiddlewaretoken']").value;
     var name = form.querySelector("input[name='friendly_name']");
     var body = name ? { friendly_name: name.value || null } : {};
     return fetch(block.getAttribute("data-options-url"), {
       method: "POST",
       credentials: "same-origin",
+      signal: signal,
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
       body: JSON.stringify(body)
     }).then(function (response) {
@@ -114,8 +115,8 @@
     status.focus();
   }
 
-  function ceremony(block, form, mediation, signal) {
-    return fetchOptions(block, form).then(function (json) {
+  function ceremony(block, form, mediation, signal, options) {
+    return (options || fetchOptions(block, form)).then(function (json) {
       var started = Date.now();
       var call = block.getAttribute("data-passkey") === "create"
         ? navigator.credentials.create({ publicKey: creationOptions(json) })
@@ -132,15 +133,61 @@
     });
   }
 
+  // The sign-in page asks for options as it loads (the Email field's passkey autofill),
+  // and that answer may start a session and set its cookie. Landing after a form on the
+  // page was posted, it would replace the cookie that form's answer set (a sign-in that
+  // then shows the sign-in page again), so every form waits for it first; one still out
+  // after a few seconds is aborted, so its answer can no longer set anything.
+  var optionsInFlight = null;
+
+  function afterOptionsSettle() {
+    var waited = optionsInFlight;
+    if (!waited) { return Promise.resolve(); }
+    var giveUp = new Promise(function (resolve) { setTimeout(resolve, 3000); });
+    var quiet = function () {};
+    return Promise.race([waited.answer.then(quiet, quiet), giveUp]).then(function () {
+      waited.controller.abort();
+      if (optionsInFlight === waited) { optionsInFlight = null; }
+    });
+  }
+
+  function holdOtherForms(passkeyForm) {
+    document.querySelectorAll("form").forEach(function (other) {
+      if (other === passkeyForm) { return; }
+      other.addEventListener("submit", function (event) {
+        if (!optionsInFlight) { return; }
+        event.preventDefault();
+        var submitter = event.submitter || null;
+        afterOptionsSettle().then(function () {
+          if (other.requestSubmit) { other.requestSubmit(submitter); } else { other.submit(); }
+        });
+      });
+    });
+  }
+
+  function startConditional(block, form, signal) {
+    var controller = new AbortController();
+    var answer = fetchOptions(block, form, controller.signal);
+    var waited = { answer: answer, controller: controller };
+    optionsInFlight = waited;
+    var settled = function () { if (optionsInFlight === waited) { optionsInFlight = null; } };
+    answer.then(settled, settled);
+    ceremony(block, form, "conditional", signal, answer).catch(function () { /* quiet */ });
+  }
+
   function start(block) {
     var form = block.querySelector("form");
     var button = form.querySelector("button");
     var pending = null;
+    var pressed = false;
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      pressed = true;
       if (pending) { pending.abort(); pending = null; }
       button.disabled = true;
-      ceremony(block, form).catch(function (problem) {
+      afterOptionsSettle().then(function () {
+        return ceremony(block, form);
+      }).catch(function (problem) {
         var server = (problem && problem.server) || {};
         if (server.code === "reauthentication_required") {
           // The few minutes after the last proof ran out while the page was open: post
@@ -154,10 +201,12 @@
     // Conditional UI: the email field offers this site's passkeys as the patient types.
     if (block.hasAttribute("data-conditional") && window.AbortController &&
         PublicKeyCredential.isConditionalMediationAvailable) {
+      holdOtherForms(form);
       PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
-        if (!available) { return; }
+        // Never once the button was pressed: two ceremonies at once refuse each other.
+        if (!available || pressed) { return; }
         pending = new AbortController();
-        ceremony(block, form, "conditional", pending.signal).catch(function () { /* quiet */ });
+        startConditional(block, form, pending.signal);
       });
     }
   }
