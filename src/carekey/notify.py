@@ -40,13 +40,14 @@ def send(
     user: Any,
     request: HttpRequest | None = None,
     *,
-    background: bool = False,
+    background: bool = True,
     **context: Any,
 ) -> None:
     """Send one notification; a mail server outage is logged, never shown to the patient.
 
-    `background`: rendered here (in the patient's language), delivered on a thread once
-    the transaction commits, so the mail server's latency never shows in the answer.
+    Rendered here (in the patient's language), delivered on a thread once the transaction
+    commits: the mail server's latency never shows in the answer (a verify, a sign-in),
+    and a change that is rolled back sends nothing. `background=False` sends it now.
     """
     if kind not in SUBJECTS:
         raise ValueError(f"unknown notification {kind!r}")

@@ -75,6 +75,7 @@ def toolkit_settings(
         "SCOPES": SCOPES,
         "DEFAULT_SCOPES": ["openid"],
         "PKCE_REQUIRED": True,
+        "CLIENT_SECRET_HASHER": "carekey_client_secret",  # accounts/hashers.py says why
         "AUTHORIZATION_CODE_EXPIRE_SECONDS": CODE_SECONDS,
         "ACCESS_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_SECONDS,
         "ID_TOKEN_EXPIRE_SECONDS": ACCESS_TOKEN_SECONDS,

@@ -147,7 +147,11 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{DATA_DIR / 'carekey.sqlite3'}",
         conn_max_age=60,
-        conn_health_checks=True,
+        # No `SELECT 1` before each request's first query (it was a tenth of a wrong-code
+        # verify). A connection that went stale (a database restart) fails its first
+        # query instead: that request answers 503 (gate/errors), and Django closes the
+        # broken connection at the request's end, so the next one connects afresh.
+        conn_health_checks=False,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -174,7 +178,11 @@ AUTH_USER_MODEL = "accounts.User"
 # Argon2PasswordHasher is deliberately not listed after it: both are named "argon2" and
 # Django verifies with the last hasher of a name, which would take every verification
 # (the 100 MiB ones above all) out from under the concurrency cap.
-PASSWORD_HASHERS = ["carekey.accounts.hashers.OwaspArgon2PasswordHasher"]
+# The first hashes patients' passwords; the second only OpenID clients' random secrets.
+PASSWORD_HASHERS = [
+    "carekey.accounts.hashers.OwaspArgon2PasswordHasher",
+    "carekey.accounts.hashers.ClientSecretHasher",
+]
 # Argon2 runs at once per process (19 MiB each); further sign-ins wait their turn.
 CAREKEY_MAX_CONCURRENT_HASHES = environment.env_int(
     "CAREKEY_MAX_CONCURRENT_HASHES", DEFAULTS["CAREKEY_MAX_CONCURRENT_HASHES"]

@@ -75,7 +75,10 @@ def fast_password_hashing(settings: Any) -> None:
     Argon2 costs about half a second a hash on a small CI machine, and tests that are
     about something else (accessibility, layout) sign a patient in once or twice each.
     """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "carekey.accounts.hashers.ClientSecretHasher",  # OpenID clients' secrets, as ever
+    ]
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.core.management import CommandError, call_command
 from oauth2_provider.models import Application
 
@@ -79,3 +80,19 @@ def test_createpatient_takes_a_fhir_user_url() -> None:
         call_command(
             "createpatient", "bad@example.org", "--fhir-user", "Patient/9", "--password-stdin"
         )
+
+
+def test_a_client_secret_is_hashed_cheaply_and_an_old_argon2_hash_still_verifies() -> None:
+    """Issue 18: the secret is 128 random characters, so it is hashed with PBKDF2 at a
+    thousand rounds (well under a millisecond), not at a password's Argon2 cost (about
+    27 ms of every token exchange); patients' passwords keep Argon2, and a secret hashed
+    before the change still verifies."""
+    printed = create("Fast portal", "--redirect-uri", "https://portal.example.org/cb")
+    stored = Application.objects.get(client_id=printed["client_id"]).client_secret
+    assert stored.startswith("carekey_client_secret$1000$"), stored
+    secret = printed["client_secret"]
+    assert secret and check_password(secret, stored)
+    assert not check_password(secret + "x", stored)
+    assert identify_hasher(make_password("a patient's password")).algorithm == "argon2"
+    old = make_password("an older client's secret")  # the default hasher, as before
+    assert check_password("an older client's secret", old)

@@ -34,7 +34,10 @@ from tests.conftest import require
 
 FULL = os.environ.get("CAREKEY_RELIABILITY_FULL", "") == "1"
 OUT = os.environ.get("CAREKEY_RELIABILITY_OUT", "")
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FAST_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "carekey.accounts.hashers.ClientSecretHasher",  # OpenID clients' secrets
+]
 
 _HANDLER = WSGIHandler()
 _figures: dict[str, Any] = {}

@@ -59,6 +59,7 @@ class Preferences:
 
 
 _ROW_MEMO = "_carekey_app_lock_row"
+SHORTEST_LOCK_SECONDS = 60
 
 
 def _stored(user: User) -> AppLockPreference:
@@ -197,14 +198,19 @@ def lock(request: HttpRequest, reason: str) -> None:
 
 
 def lock_if_idle(request: HttpRequest, user: User, now: float) -> bool:
-    """Lock the session when its last activity is older than the patient's delay."""
+    """Lock the session when its last activity is older than the patient's delay.
+
+    Within a minute (no delay is shorter: delays are whole minutes, 1 the least offered)
+    nothing can be due, so the patient's choice is not even read: a query saved on almost
+    every request, with nothing cached that could go stale.
+    """
     if is_locked(request):
         return True
-    limit = lock_seconds(user)
-    if limit is None:
+    idle = now - state.last_active(request.session, now)
+    if idle <= SHORTEST_LOCK_SECONDS:
         return False
-    last = state.last_active(request.session, now)
-    if now - last <= limit:
+    limit = lock_seconds(user)
+    if limit is None or idle <= limit:
         return False
     lock(request, "idle")
     return True
