@@ -32,7 +32,7 @@ def call_rows(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
         name = call["name"]
         if name not in b["runs"]:
             continue
-        target = f"≤ {call['target']:.1f}x" if call.get("target") else "floor"
+        target = f"≤ {call['target']:.1f}x" if call.get("target") else "—"
         cost = (
             (
                 f"{median_of(b['ratios'][name], 'cost'):.2f}x",
@@ -89,7 +89,9 @@ def main(before_path: str, after_path: str, out_path: str) -> None:
         "a rotated session written once (Django's create() asked whether the key was taken, "
         "wrote an empty row, and the response wrote it again) and saved without a "
         "transaction around its one statement; the security page translates its labels "
-        "once, not on every row; notification emails delivered on a thread after commit.",
+        "once, not on every row; notification emails delivered on a thread after commit; "
+        "OpenID client secrets (128 random characters) hashed with PBKDF2 instead of "
+        "Argon2id. Before: 5 rounds of 5 s; after: 3 rounds of 3 s (same machine, quiet).",
         "",
     ]
     Path(out_path).write_text("\n".join(lines))
