@@ -45,6 +45,9 @@ class _Row(NamedTuple):
 
 
 class SessionStore(DBStore):
+    # True from a key rotation until the response's save has INSERTed the new key's row.
+    _row_unwritten = False
+
     @classmethod
     def get_model_class(cls) -> Any:
         from carekey.accounts.models import PortalSession
@@ -136,8 +139,6 @@ class SessionStore(DBStore):
                 raise UpdateError from exc
             raise
         self._row_unwritten = False
-
-    _row_unwritten = False
 
     def _take_new_key(self) -> None:
         """A new key whose row the response's save writes, once. Django's create() first

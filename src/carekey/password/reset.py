@@ -116,7 +116,6 @@ def send_link(user: User, request: HttpRequest | None, *, by_staff: User | None 
             "password_reset_link",
             user,
             request,
-            background=True,
             link=link_url(token),
             minutes=int(conf.password_reset_lifetime().total_seconds() // 60),
         )
