@@ -111,3 +111,44 @@ def test_sign_out_deletes_the_hashed_row(patient) -> None:
     assert leaving not in row_keys()
     assert row_keys() == {stored_key(cookie_of(there))}
     assert there.get("/session").status_code == 200
+
+
+def test_a_rotation_replaces_the_old_row_when_the_new_one_is_written(patient) -> None:
+    """Issue 18: the old row is deleted by the statement that writes the new one; until
+    then it keeps its old contents, never the state the request is building."""
+    store = SessionStore()
+    store["level"] = "aal1"
+    store.create()
+    old = store.session_key
+    assert old is not None
+    store.cycle_key()
+    store["level"] = "aal2"
+    assert SessionStore(old).load() == {"level": "aal1"}, "the old row held the new state"
+    store.save()
+    new = store.session_key
+    assert new is not None and new != old
+    assert row_keys() == {stored_key(new)}
+    assert SessionStore(new).load() == {"level": "aal2"}
+    assert SessionStore(old).load() == {}
+
+
+def test_a_key_rotated_twice_before_its_save_leaves_one_row(patient) -> None:
+    store = SessionStore()
+    store.create()
+    store.cycle_key()
+    store.cycle_key()
+    store.save()
+    assert store.session_key is not None
+    assert row_keys() == {stored_key(store.session_key)}
+
+
+def test_signing_out_in_the_request_that_rotated_deletes_the_old_row_too(patient) -> None:
+    store = SessionStore()
+    store["level"] = "aal1"
+    store.create()
+    old = store.session_key
+    assert old is not None
+    store.cycle_key()
+    store.flush()
+    assert row_keys() == set()
+    assert SessionStore(old).load() == {}

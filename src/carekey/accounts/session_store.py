@@ -47,6 +47,8 @@ class _Row(NamedTuple):
 class SessionStore(DBStore):
     # True from a key rotation until the response's save has INSERTed the new key's row.
     _row_unwritten = False
+    # The stored key of the row a rotation replaced, deleted by the INSERT of the new row.
+    _replaced_row: str | None = None
 
     @classmethod
     def get_model_class(cls) -> Any:
@@ -109,6 +111,10 @@ class SessionStore(DBStore):
         key = session_key if session_key is not None else self.session_key
         if key is None:
             return
+        if key == self.session_key and self._replaced_row is not None:
+            # Signed out in the request that rotated: the replaced row goes too.
+            self.model.objects.filter(session_key=self._replaced_row).delete()
+            self._replaced_row = None
         self.model(session_key=stored_key(key)).delete()
 
     async def adelete(self, session_key: str | None = None) -> None:
@@ -129,7 +135,10 @@ class SessionStore(DBStore):
         inside = transaction.get_connection(using).in_atomic_block
         try:
             with transaction.atomic(using=using) if inside else nullcontext():
-                obj.save(force_insert=must_create, force_update=not must_create, using=using)
+                if must_create and self._replaced_row is not None:
+                    self._insert_replacing(obj, using, self._replaced_row)
+                else:
+                    obj.save(force_insert=must_create, force_update=not must_create, using=using)
         except IntegrityError as exc:
             if must_create:
                 raise CreateError from exc
@@ -139,6 +148,30 @@ class SessionStore(DBStore):
                 raise UpdateError from exc
             raise
         self._row_unwritten = False
+        self._replaced_row = None
+
+    def _insert_replacing(self, obj: Any, using: str, replaced: str) -> None:
+        """INSERT the rotated key's row and DELETE the row it replaces: on PostgreSQL one
+        statement (a data-modifying CTE, so both or neither), elsewhere two."""
+        connection = connections[using]
+        if connection.vendor != "postgresql":
+            self.model(session_key=replaced).delete(using=using)
+            obj.save(force_insert=True, using=using)
+            return
+        quote = connection.ops.quote_name
+        fields = self.model._meta.concrete_fields
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(quote(field.column) for field in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        values = [
+            field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH replaced AS (DELETE FROM {table} WHERE session_key = %s) "  # noqa: S608 - our table and columns
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                [replaced, *values],
+            )
 
     def _take_new_key(self) -> None:
         """A new key whose row the response's save writes, once. Django's create() first
@@ -153,11 +186,20 @@ class SessionStore(DBStore):
 
     def cycle_key(self) -> None:
         """Django's cycle_key (the old row deleted, the data kept under a new key) with the
-        new row written once, at the response."""
+        new row written once, at the response, by the statement that deletes the old row
+        (issue 18: every sign-in, second step and unlock one round trip fewer). Until the
+        response the old row is untouched, so it never holds the new, stronger state; a
+        response that fails before its save leaves the session as it was before the
+        request, its cookie unchanged."""
         key = self.session_key
+        if key and not self._row_unwritten:  # a key rotated twice wrote no row in between
+            self._replaced_row = stored_key(key)
         self._take_new_key()
-        if key:
-            self.delete(key)
+
+    @property
+    def replaced_row(self) -> str | None:
+        """The stored key of the row this request's rotation replaced, until the save."""
+        return self._replaced_row
 
     def cycle_key_leaving_old_row(self) -> None:
         """cycle_key without deleting the old row, for a caller that deletes it at once

@@ -88,14 +88,19 @@ def set_level(request: HttpRequest, level: str) -> None:
     state.set_level(request.session, level)
 
 
-def revoke_others(user: Any, current_key: str | None) -> int:
+def revoke_others(user: Any, current_key: str | None, session: Any = None) -> int:
     """Sign out every other session of `user`; return how many ended.
 
-    `current_key` is the cookie value of the session that stays (rows hold its hash).
+    `current_key` is the cookie value of the session that stays (rows hold its hash). A row
+    that `session`'s own rotation replaced in this request is this browser's, not another
+    device: it is left to the response's save, which deletes it as it writes the new row.
     """
     others = PortalSession.objects.filter(user=user)
     if current_key:
         others = others.exclude(session_key=keys.stored_key(current_key))
+    replaced = session.replaced_row if isinstance(session, keys.SessionStore) else None
+    if replaced is not None:
+        others = others.exclude(session_key=replaced)
     deleted, _by_model = others.delete()
     return deleted
 
@@ -136,7 +141,7 @@ def active_sessions(user: Any) -> list[PortalSession]:
 
 def sign_out_other_devices(request: HttpRequest, user: Any) -> int:
     """The patient's own "Sign out other devices"; audited with how many ended."""
-    ended = revoke_others(user, request.session.session_key)
+    ended = revoke_others(user, request.session.session_key, request.session)
     record("sessions.revoked", user=user, request=request, count=ended)
     app_tokens.revoke_all_recorded(request, user)  # apps signed in from those devices go too
     return ended
@@ -164,13 +169,19 @@ class Device:
 
 
 def devices(request: HttpRequest, user: Any) -> list[Device]:
-    """The patient's live sessions with their public ids, this one marked `current`."""
+    """The patient's live sessions with their public ids, this one marked `current`.
+
+    Until the response writes a rotated key's row, this browser's row is the one the
+    rotation replaces: it is the current device, under its old public id, until then.
+    """
     key = request.session.session_key
-    current = keys.stored_key(key) if key else None
+    session = request.session
+    replaced = session.replaced_row if isinstance(session, keys.SessionStore) else None
+    current = {keys.stored_key(key) if key else None, replaced} - {None}
     return [
         Device(
             id=device_id(row.session_key),
-            current=row.session_key == current,
+            current=row.session_key in current,
             user_agent=row.user_agent,
             ip=row.ip,
             created_at=row.created_at,

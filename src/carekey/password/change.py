@@ -44,7 +44,7 @@ def change_password(request: HttpRequest, user: User, current: str, new: str) ->
     with transaction.atomic():
         store_new_password(user, new)
         update_session_auth_hash(request, user)  # a new id for this session, kept signed in
-        ended = sessions.revoke_others(user, request.session.session_key)
+        ended = sessions.revoke_others(user, request.session.session_key, request.session)
         record("password.changed", user=user, request=request, sessions_ended=ended)
         app_tokens.revoke_all_recorded(request, user)
     notify.send("password_changed", user, request)
