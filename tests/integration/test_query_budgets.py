@@ -27,10 +27,11 @@ from carekey.mfa import vault
 from carekey.mfa.models import Factor
 from tests.conftest import ApiClient
 from tests.mfa_helpers import code_now, wrong_code
+from tests.passkey_helpers import add_passkey, request_options
 
 pytestmark = pytest.mark.django_db
 
-PAGE_BUDGET = 10  # GET /portal/security (+2 since issue 14: the "Connected apps" tokens)
+PAGE_BUDGET = 9  # GET /portal/security (+1 since issue 14: "Connected apps", one UNION ALL)
 # Issue 18: the session, the patient and the factors, nothing else (the app-lock choice is
 # not read while the session was active in the last minute, and no health check).
 LIST_BUDGET = 3  # GET /api/v1/mfa/factors
@@ -41,9 +42,25 @@ WRONG_CODE_BUDGET = 5  # POST /api/v1/mfa/factors/{id}/verify, wrong code: + res
 # parallel verifications cannot both issue recovery codes. Issue 18 took them down by
 # writing a rotated session once (no "is this key taken?" read, no empty row written
 # first, no transaction of its own: the SAVEPOINT pair left is the test's transaction).
-FIRST_FACTOR_BUDGET = 20  # ... right code, the patient's first factor (recovery codes made)
-ANOTHER_FACTOR_BUDGET = 17  # ... right code, a further factor
-SESSION_VERIFY_BUDGET = 11  # POST /api/v1/session/verify, right code
+# Its second round: on PostgreSQL the step's claim gives the throttle slot back in the same
+# statement and the rotated session's row replaces the old one in one statement; "first
+# factor?" is asked only under the lock, by the UPDATE that verifies; a first factor's two
+# audit rows are one INSERT.
+# SQLite has no data-modifying CTE and makes those two pairs as two statements each.
+FIRST_FACTOR_BUDGET = 16  # ... right code, the patient's first factor (recovery codes made)
+ANOTHER_FACTOR_BUDGET = 14  # ... right code, a further factor
+SESSION_VERIFY_BUDGET = 9  # POST /api/v1/session/verify, right code
+# Issue 18: the challenge taken by one DELETE ... RETURNING (was a read, then the delete);
+# the counter's claim, the factor's last use and the throttle refund one statement; the
+# rotated session's row replacing the old one; no "has a verified factor?" read after a
+# passkey proved one (15 statements before).
+PASSKEY_SIGN_IN_BUDGET = 10  # POST /api/v1/session/passkey
+
+
+def on_this_database(budget: int, split_on_sqlite: int) -> int:
+    """The budget, plus the statements SQLite sends apart where PostgreSQL sends one."""
+    return budget + (split_on_sqlite if connection.vendor != "postgresql" else 0)
+
 
 SMALL = {"verified": 1, "pending": 1, "events": 1}
 LARGE = {"verified": 9, "pending": 1, "events": 60}
@@ -179,7 +196,7 @@ def test_first_factor_verify_query_count_is_fixed(
     assert_fixed(
         make_patient,
         django_assert_max_num_queries,
-        FIRST_FACTOR_BUDGET,
+        on_this_database(FIRST_FACTOR_BUDGET, 1),
         200,
         verify_first,
         no_factor_yet,
@@ -195,7 +212,11 @@ def test_another_factor_verify_query_count_is_fixed(
         return lambda: api.post(f"/mfa/factors/{factor_id}/verify", {"code": code_now(secret)})
 
     assert_fixed(
-        make_patient, django_assert_max_num_queries, ANOTHER_FACTOR_BUDGET, 200, verify_another
+        make_patient,
+        django_assert_max_num_queries,
+        on_this_database(ANOTHER_FACTOR_BUDGET, 1),
+        200,
+        verify_another,
     )
 
 
@@ -206,5 +227,26 @@ def test_session_verify_query_count_is_fixed(make_patient, django_assert_max_num
         return lambda: api.post("/session/verify", {"code": code_now(p.verified[-1][1])})
 
     assert_fixed(
-        make_patient, django_assert_max_num_queries, SESSION_VERIFY_BUDGET, 200, session_verify
+        make_patient,
+        django_assert_max_num_queries,
+        on_this_database(SESSION_VERIFY_BUDGET, 2),
+        200,
+        session_verify,
+    )
+
+
+def test_passkey_sign_in_query_count_is_fixed(make_patient, django_assert_max_num_queries) -> None:
+    def passkey_sign_in(p: Patient) -> Call:
+        key, _ = add_passkey(p.sign_in())
+        browser = ApiClient()
+        credential = key.get(request_options(browser))
+        return lambda: browser.post("/session/passkey", {"credential": credential})
+
+    assert_fixed(
+        make_patient,
+        django_assert_max_num_queries,
+        on_this_database(PASSKEY_SIGN_IN_BUDGET, 3),
+        200,
+        passkey_sign_in,
+        (SMALL, {**LARGE, "verified": LARGE["verified"] - 1}),  # the passkey makes ten
     )

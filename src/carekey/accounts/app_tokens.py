@@ -51,16 +51,14 @@ class ConnectedApp:
 
 
 def connected(user: Any) -> list[ConnectedApp]:
-    """Apps with a live access token or an unrevoked refresh token, most recent first."""
+    """Apps with a live access token or an unrevoked refresh token, most recent first.
+
+    Both tables are read by one UNION ALL (issue 18: one round trip fewer per page)."""
     found: dict[str, ConnectedApp] = {}
-    rows = [
-        *AccessToken.objects.filter(user=user).values_list(
-            "application__client_id", "application__name", "created", "updated"
-        ),
-        *RefreshToken.objects.filter(user=user, revoked__isnull=True).values_list(
-            "application__client_id", "application__name", "created", "updated"
-        ),
-    ]
+    columns = ("application__client_id", "application__name", "created", "updated")
+    access = AccessToken.objects.filter(user=user).values_list(*columns)
+    refresh = RefreshToken.objects.filter(user=user, revoked__isnull=True).values_list(*columns)
+    rows = access.union(refresh, all=True)
     for client_id, name, created, updated in rows:
         seen = found.get(client_id)
         first = min(created, seen.first_used) if seen else created

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from carekey import clock, notify, refusal_log
 from carekey.accounts import throttle
+from carekey.accounts.claims import claim_and_refund
 from carekey.accounts.models import User
 from carekey.accounts.refusals import audit_refusal
 from carekey.audit.record import record
@@ -48,19 +49,28 @@ def normalized_recovery_code(raw: str) -> str:
         raise InvalidInput(_("Enter a recovery code like ABCD-EFGH-JKMN-PQRS.")) from exc
 
 
-def _claim_step(factor: Factor, step: int, now: datetime) -> bool:
-    """Record `step` as used unless another request already recorded it or a newer one."""
+def _claim_step(factor: Factor, step: int, now: datetime, attempt: throttle.Attempt | None) -> bool:
+    """Record `step` as used unless another request already recorded it or a newer one;
+    a claim that took effect gives `attempt` back in the same statement (PostgreSQL)."""
     unused = Q(last_accepted_step__isnull=True) | Q(last_accepted_step__lt=step)
-    claimed = Factor.objects.filter(unused, pk=factor.pk).update(
-        last_accepted_step=step, last_used_at=now, updated_at=now
-    )
+    claim = Factor.objects.filter(unused, pk=factor.pk)
+    values = {"last_accepted_step": step, "last_used_at": now, "updated_at": now}
+    if attempt is not None:
+        claimed = claim_and_refund(claim, values, attempt)
+    else:
+        claimed = claim.update(**values) == 1
     if claimed:
         factor.last_accepted_step, factor.last_used_at, factor.updated_at = step, now, now
-    return claimed == 1
+    return claimed
 
 
-def accept_totp(factors: Iterable[Factor], code: str) -> tuple[Factor | None, bool]:
-    """Return (the factor that accepted `code`, whether it was a replay)."""
+def accept_totp(
+    factors: Iterable[Factor], code: str, attempt: throttle.Attempt | None = None
+) -> tuple[Factor | None, bool]:
+    """Return (the factor that accepted `code`, whether it was a replay).
+
+    With `attempt`, the accepting factor's claim also gives that reservation back.
+    """
     now = clock.now()
     replayed = False
     for factor in factors:
@@ -68,7 +78,7 @@ def accept_totp(factors: Iterable[Factor], code: str) -> tuple[Factor | None, bo
             continue  # a passkey has no code
         secret = vault.unseal(factor.secret_ciphertext)
         step = totp.matching_step(secret, code, now.timestamp(), factor.last_accepted_step)
-        if step is not None and _claim_step(factor, step, now):
+        if step is not None and _claim_step(factor, step, now, attempt):
             return factor, False
         if step is not None or totp.is_replay(
             secret, code, now.timestamp(), factor.last_accepted_step
@@ -143,11 +153,13 @@ def prove(
         raise
     attempt = throttle_guard(request, user, throttle.CODES if wanted else throttle.ACCOUNT)
     if wanted is not None:
-        factor, replayed = accept_totp(factors, wanted)
+        factor, replayed = accept_totp(factors, wanted, attempt)  # a claim refunds
         ok = factor is not None
     else:
         factor, replayed = None, False
         ok = spare is not None and spend_recovery_code(user, spare)
+        if ok:
+            attempt.succeeded()
     if not ok:
         record_failure(request, user, attempt, _failure_reason(replayed, spare is not None))
         method = "totp" if wanted is not None else "recovery_code"
@@ -158,5 +170,4 @@ def prove(
             method=method,
         )
         raise VerificationFailed(WRONG_RECOVERY_CODE if spare is not None else None)
-    attempt.succeeded()
     return Proof(factor=factor, used_recovery_code=spare is not None)

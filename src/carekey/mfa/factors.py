@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 
 from carekey import clock, conf, notify
 from carekey.accounts import session_state as state
 from carekey.accounts import sessions
 from carekey.accounts.models import User
-from carekey.audit.record import record
+from carekey.audit.record import Detail, record, record_all
 from carekey.mfa import checks, kinds
 from carekey.mfa.aftermath import after_security_change
-from carekey.mfa.errors import NameConflict
+from carekey.mfa.errors import FactorNotFound, NameConflict
 from carekey.mfa.models import Factor, RecoveryCode
 from carekey.mfa.names import choose_name
 from carekey.mfa.queries import get_factor, has_verified_factor, purge_expired_enrollments
@@ -118,16 +118,13 @@ def codes_after_new_factor(
     """What follows any newly verified factor, whatever its kind: a new session id, the
     other sessions ended, the audit trail and the email; passes the recovery codes on."""
     after_security_change(request, user)
-    record(
-        "mfa.factor.verified",
-        user=user,
-        request=request,
-        factor_id=str(factor.pk),
-        factor_type=factor.factor_type,
-    )
-    notify.send("factor_added", user, request, factor_name=factor.friendly_name)
+    events: list[tuple[str, Detail]] = [
+        ("mfa.factor.verified", {"factor_id": str(factor.pk), "factor_type": factor.factor_type})
+    ]
     if codes is not None:
-        record("recovery_codes.generated", user=user, request=request, count=len(codes))
+        events.append(("recovery_codes.generated", {"count": len(codes)}))
+    record_all(events, user=user, request=request)
+    notify.send("factor_added", user, request, factor_name=factor.friendly_name)
     return codes
 
 
@@ -137,19 +134,43 @@ def mark_verified(user: User, factor: Factor) -> list[str] | None:
     "First?" is decided under a lock on the patient's row, in the transaction that
     stores the codes: two factors verified at the same instant must not both issue a set
     (one would be shown and already void). A crash never leaves a first factor without
-    codes. Hashing is slow, so the likely set is hashed before the lock is taken.
+    codes. "First?" is asked only under the lock (issue 18: asking before it too cost every
+    verification a query); the ten codes of a first factor are hashed while it is held,
+    a few milliseconds in which only this patient's other verifications wait.
     """
-    fresh = new_recovery_codes() if not has_verified_factor(user) else None
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        first = not has_verified_factor(user)
-        factor.status = Factor.Status.VERIFIED
-        factor.save(update_fields=["status"])
+        first = _verify_counting_others(factor) == 0
         if not first:
             return None
-        codes, hashes = fresh or new_recovery_codes()
+        codes, hashes = new_recovery_codes()
         store_recovery_codes(user, hashes)
     return codes
+
+
+_VERIFY_SQL = (
+    'UPDATE "mfa_factor" SET "status" = %s WHERE "id" = %s RETURNING ('
+    'SELECT COUNT(*) FROM "mfa_factor" AS "other" WHERE "other"."user_id" = %s '
+    'AND "other"."status" = %s AND "other"."id" <> %s)'
+)
+
+
+def _verify_counting_others(factor: Factor) -> int:
+    """Mark `factor` verified; how many other verified factors its patient holds.
+
+    One statement where the ORM takes two (issue 18). Called under the lock on the
+    patient's row: in PostgreSQL's READ COMMITTED the statement's snapshot is taken after
+    that lock was granted, so it sees every verification committed by an earlier holder.
+    """
+    verified = Factor.Status.VERIFIED
+    key = Factor._meta.pk.get_db_prep_value(factor.pk, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_VERIFY_SQL, [verified, key, factor.user_id, verified, key])
+        row = cursor.fetchone()
+    if row is None:
+        raise FactorNotFound()  # removed in the instant since it was read
+    factor.status = verified
+    return int(row[0])
 
 
 def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from carekey import clock, conf
 from carekey.accounts import session_state as state
 from carekey.accounts import sessions, throttle
+from carekey.accounts.claims import claim_and_refund
 from carekey.accounts.models import User
 from carekey.audit.record import record
 from carekey.client import client_ip
@@ -94,13 +95,27 @@ def _take(
         answered = webauthn.encode(webauthn.challenge_of(credential))
     except webauthn.PasskeyRejected as exc:
         raise PasskeyNotChecked() from exc
-    row = PasskeyChallenge.objects.filter(
-        challenge=answered, binding=_binding(request), purpose=purpose, user=user
-    ).first()
-    claimed = row is not None and PasskeyChallenge.objects.filter(pk=row.pk).delete()[0] == 1
-    if row is None or not claimed or row.expires_at <= clock.now():
+    row = _delete_returning(answered, _binding(request), purpose, user)
+    if row is None or row.expires_at <= clock.now():
         raise PasskeyNotChecked(errors.PASSKEY_EXPIRED)
     return row
+
+
+_TAKE_SQL = (
+    'DELETE FROM "mfa_passkeychallenge" WHERE "challenge" = %s AND "binding" = %s '
+    'AND "purpose" = %s AND {user} RETURNING *'
+)
+
+
+def _delete_returning(
+    challenge: str, binding: str, purpose: str, user: User | None
+) -> PasskeyChallenge | None:
+    """Delete the matching challenge and hand back what it held, in one statement (issue
+    18: it was a read and a delete): of two racing requests only one gets the row."""
+    who, params = ('"user_id" IS NULL', []) if user is None else ('"user_id" = %s', [user.pk])
+    sql = _TAKE_SQL.format(user=who)
+    taken = list(PasskeyChallenge.objects.raw(sql, [challenge, binding, purpose, *params]))
+    return taken[0] if taken else None
 
 
 def _parsed(raw: object) -> dict[str, Any]:
@@ -241,7 +256,7 @@ def prove(request: HttpRequest, raw_credential: object, *, user: User | None) ->
             "mfa.challenge.failed", user=owner, request=request, method="passkey", reason=exc.reason
         )
         raise errors.PasskeyVerificationFailed(_REASON_TEXT.get(exc.reason)) from exc
-    if not _claim_counter(stored, assertion):
+    if not _claim_counter(stored, assertion, attempt):
         Passkey.objects.filter(pk=stored.pk).update(refused_as_copy_at=clock.now())
         checks.record_failure(request, owner, attempt)
         record(
@@ -253,7 +268,6 @@ def prove(request: HttpRequest, raw_credential: object, *, user: User | None) ->
             received=assertion.sign_count,
         )
         raise errors.PasskeyVerificationFailed(errors.PASSKEY_COPIED)
-    attempt.succeeded()
     return PasskeyProof(owner, stored.factor, _method(stored.backup_eligible))
 
 
@@ -277,18 +291,22 @@ def _refuse_unknown(request: HttpRequest, user: User | None) -> None:
     raise errors.PasskeyVerificationFailed(errors.PASSKEY_UNKNOWN)
 
 
-def _claim_counter(stored: Passkey, assertion: webauthn.Assertion) -> bool:
+def _claim_counter(
+    stored: Passkey, assertion: webauthn.Assertion, attempt: throttle.Attempt
+) -> bool:
     """Record the new counter unless it went backwards; a conditional UPDATE, so two
-    uses racing with the same counter cannot both pass."""
+    uses racing with the same counter cannot both pass. A claim that took effect also
+    stamps the factor's last use and gives `attempt` back (one statement on PostgreSQL)."""
     if webauthn.counter_regressed(stored.sign_count, assertion.sign_count):
         return False
     rows = Passkey.objects.filter(pk=stored.pk)
     if assertion.sign_count > 0:
         rows = rows.filter(sign_count__lt=assertion.sign_count)
-    if not rows.update(sign_count=assertion.sign_count, backed_up=assertion.backed_up):
-        return False
     now = clock.now()
-    Factor.objects.filter(pk=stored.factor_id).update(last_used_at=now, updated_at=now)
+    used = Factor.objects.filter(pk=stored.factor_id), {"last_used_at": now, "updated_at": now}
+    counter = {"sign_count": assertion.sign_count, "backed_up": assertion.backed_up}
+    if not claim_and_refund(rows, counter, attempt, then=[used]):
+        return False
     stored.factor.last_used_at = now
     return True
 

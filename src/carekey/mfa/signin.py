@@ -62,17 +62,24 @@ def sign_in(request: HttpRequest, email: str, password: str) -> User:
     return user
 
 
-def start_session(request: HttpRequest, user: User, methods: tuple[str, ...] = ("pwd",)) -> None:
+def start_session(
+    request: HttpRequest,
+    user: User,
+    methods: tuple[str, ...] = ("pwd",),
+    mfa_on: bool | None = None,
+) -> None:
     """Always a new session id and nothing carried over.
 
     Django's login() keeps the id and data of a session that is already signed in to the
     same account; a second sign-in must not inherit reauthentication, an enrollment in
-    progress or a lock, nor keep an id someone may have seen.
+    progress or a lock, nor keep an id someone may have seen. `mfa_on` spares the read of
+    whether the patient has a verified factor when the caller just proved one.
     """
     if session_state.has_user(request.session):
         request.session.flush()
     login(request, user)
-    next_level = "aal2" if has_verified_factor(user) else "aal1"
+    on = has_verified_factor(user) if mfa_on is None else mfa_on
+    next_level = "aal2" if on else "aal1"
     sessions.start(request, next_level=next_level, methods=methods)
 
 
@@ -115,7 +122,7 @@ def sign_in_with_passkey(request: HttpRequest, credential: object) -> User:
     finger or PIN that unlocks it), so the session owes nothing more (CONTRACT §6).
     """
     proof = passkeys.prove(request, credential, user=None)
-    start_session(request, proof.user, methods=())
+    start_session(request, proof.user, methods=(), mfa_on=True)  # the passkey is one
     sessions.set_level(request, "aal2")
     passkeys.mark_proved(request, proof)
     device_cookies.remember(request, proof.user.pk)
