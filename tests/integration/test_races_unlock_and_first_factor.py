@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from carekey.accounts.models import PortalSession
 from carekey.audit.models import SecurityEvent
 from carekey.core import recovery
-from carekey.mfa.models import RecoveryCode
+from carekey.mfa import factors
+from carekey.mfa.models import Factor, RecoveryCode
 from tests.conftest import ApiClient
 from tests.integration.test_replay_race import run_together
-from tests.mfa_helpers import code_now, enroll
+from tests.mfa_helpers import code_now, enroll, enroll_and_verify
 
 LOCK = {"enabled": True, "timeout_minutes": 5, "unlock_method": "password"}
 RACERS = 25
@@ -79,3 +82,62 @@ def test_two_first_factors_verified_at_once_issue_one_set_of_codes(patient) -> N
     assert SecurityEvent.objects.filter(user=patient, type="recovery_codes.generated").count() == 1
     for code in issued[0] if issued else []:  # the set shown is the set that works
         assert any(recovery.matches(recovery.normalize(code), row.code_hash) for row in stored)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_the_last_other_factor_while_one_is_verified_keeps_recovery_codes(
+    patient, monkeypatch
+) -> None:
+    """Removing factor A while factor B is verified must not leave B without codes.
+
+    B's verification is held, under the patient-row lock, after it counted A as verified;
+    the removal of A runs meanwhile. It used to finish at once, see B still unverified and
+    delete the codes; B then committed as "not first", with none. Now the removal waits
+    for the lock and sees B verified.
+    """
+    counted, go = threading.Event(), threading.Event()
+    real_count = factors._verify_counting_others
+
+    def held_count(factor: Any) -> int:
+        others = real_count(factor)
+        counted.set()
+        assert go.wait(10)
+        return others
+
+    with time_machine.travel(timezone.now(), tick=False):
+        api = ApiClient()
+        api.sign_in(patient.email)
+        first = enroll_and_verify(api, "Phone")  # A: the first factor, ten codes
+        monkeypatch.setattr(factors, "_verify_counting_others", held_count)
+        second_id, second_secret = enroll(api, "Tablet")  # B, not yet verified
+        remover = ApiClient()
+        remover.client.cookies = api.client.cookies  # another tab of the same session
+        replies: dict[str, int] = {}
+
+        def verify_b() -> None:
+            try:
+                reply = api.post(
+                    f"/mfa/factors/{second_id}/verify", {"code": code_now(second_secret)}
+                )
+                replies["verify"] = reply.status_code
+            finally:
+                connection.close()
+
+        def remove_a() -> None:
+            try:
+                replies["remove"] = remover.delete(f"/mfa/factors/{first.factor_id}").status_code
+            finally:
+                connection.close()
+
+        verifying = threading.Thread(target=verify_b)
+        verifying.start()
+        assert counted.wait(10)
+        removing = threading.Thread(target=remove_a)
+        removing.start()
+        removing.join(1.0)  # with the lock it waits here; without it, it has finished
+        go.set()
+        verifying.join(10)
+        removing.join(10)
+    assert replies == {"verify": 200, "remove": 204}, replies
+    assert Factor.objects.filter(user=patient, status="verified").count() == 1
+    assert RecoveryCode.objects.filter(user=patient).count() == 10

@@ -182,10 +182,8 @@ def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
         return
     require_reauthentication(request)
     name = factor.friendly_name
-    factor.delete()
-    mfa_on = has_verified_factor(user)
+    mfa_on = _delete_verified(user, factor)
     if not mfa_on:
-        RecoveryCode.objects.filter(user=user).delete()
         sessions.set_level(request, "aal1")
     after_security_change(request, user)
     record(
@@ -196,3 +194,17 @@ def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
         factor_type=factor.factor_type,
     )
     notify.send("factor_removed", user, request, factor_name=name, mfa_on=mfa_on)
+
+
+def _delete_verified(user: User, factor: Factor) -> bool:
+    """Delete a verified factor; the last one takes the recovery codes with it. Whether MFA
+    is still on is decided under the lock mark_verified takes: a factor verified at this
+    instant either sees this one gone (and brings its own codes) or is seen here (and the
+    codes stay), never a verified factor left without codes."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        factor.delete()
+        mfa_on = has_verified_factor(user)
+        if not mfa_on:
+            RecoveryCode.objects.filter(user=user).delete()
+    return mfa_on
