@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Q
+from django.db import connection
 
 from carekey import clock, conf
 from carekey.accounts.models import User
 from carekey.mfa.errors import FactorNotFound
 from carekey.mfa.models import Factor, RecoveryCode
 
+# The hottest reads (the factor list, every verify) by fixed statements: compiling the
+# equivalent querysets was a sixth of a factor list's time (issue 18). Same rows, same
+# order (Factor.Meta.ordering), model instances as before; every value is a parameter.
+_VERIFIED_SQL = (
+    'SELECT * FROM "mfa_factor" WHERE "user_id" = %s AND "status" = %s ORDER BY "created_at"'
+)
+_ONE_SQL = 'SELECT * FROM "mfa_factor" WHERE "id" = %s AND "user_id" = %s'
+_LIVE_FACTORS_SQL = (
+    'SELECT * FROM "mfa_factor" WHERE "user_id" = %s AND ("status" = %s OR "created_at" >= %s) '
+    'ORDER BY "created_at"'
+)
+
 
 def verified_factors(user: User) -> list[Factor]:
-    return list(Factor.objects.filter(user=user, status=Factor.Status.VERIFIED))
+    return list(Factor.objects.raw(_VERIFIED_SQL, [user.pk, Factor.Status.VERIFIED]))
 
 
 def has_verified_factor(user: User) -> bool:
@@ -37,18 +49,20 @@ def live_factors(user: User) -> list[Factor]:
     Expired enrollments are hidden here and deleted by the next enroll or `carekey purge`,
     so that listing (the hottest call) never writes.
     """
-    fresh = Q(status=Factor.Status.VERIFIED) | Q(
-        created_at__gte=clock.now() - conf.enrollment_lifetime()
-    )
-    return list(Factor.objects.filter(fresh, user=user))
+    since = connection.ops.adapt_datetimefield_value(clock.now() - conf.enrollment_lifetime())
+    return list(Factor.objects.raw(_LIVE_FACTORS_SQL, [user.pk, Factor.Status.VERIFIED, since]))
 
 
 def get_factor(user: User, factor_id: object) -> Factor:
     """The patient's own live factor; anything else is "not found", never "forbidden"."""
     try:
-        factor = Factor.objects.get(pk=uuid.UUID(str(factor_id)), user=user)
-    except (Factor.DoesNotExist, ValueError) as exc:
+        key = Factor._meta.pk.get_db_prep_value(uuid.UUID(str(factor_id)), connection)
+    except ValueError as exc:
         raise FactorNotFound() from exc
+    found = list(Factor.objects.raw(_ONE_SQL, [key, user.pk]))
+    if not found:
+        raise FactorNotFound()
+    factor = found[0]
     if not factor.is_verified and factor.created_at < clock.now() - conf.enrollment_lifetime():
         factor.delete()
         raise FactorNotFound()
