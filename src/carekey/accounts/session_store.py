@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string, salted_hmac
 
 from carekey.accounts import session_state
+from carekey.rows import insert_parts
 
 KEY_SALT = "carekey.session-key"
 # 20 bytes of HMAC-SHA256 as hex: 40 characters, the width of the row's primary key.
@@ -158,18 +159,11 @@ class SessionStore(DBStore):
             self.model(session_key=replaced).delete(using=using)
             obj.save(force_insert=True, using=using)
             return
-        quote = connection.ops.quote_name
-        fields = self.model._meta.concrete_fields
-        table = quote(self.model._meta.db_table)
-        columns = ", ".join(quote(field.column) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        values = [
-            field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields
-        ]
+        table, columns_and_values, values = insert_parts(obj, connection)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"WITH replaced AS (DELETE FROM {table} WHERE session_key = %s) "  # noqa: S608 - our table and columns
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                f"INSERT INTO {table} {columns_and_values}",
                 [replaced, *values],
             )
 
