@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Model
+from django.db.models import NOT_PROVIDED, Model
 
 
 def insert_parts(obj: Model, connection: BaseDatabaseWrapper) -> tuple[str, str, list[Any]]:
@@ -18,6 +18,9 @@ def insert_parts(obj: Model, connection: BaseDatabaseWrapper) -> tuple[str, str,
     meta = obj._meta
     quote = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not (f.primary_key and f.auto_created)]
+    for field in fields:  # plain values only: what the database computes needs the ORM
+        if field.generated or getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+            raise TypeError(f"{meta.label}.{field.name} is computed by the database")
     columns = ", ".join(quote(field.column) for field in fields)
     marks = ", ".join(["%s"] * len(fields))
     values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]

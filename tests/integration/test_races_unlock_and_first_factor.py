@@ -98,7 +98,7 @@ def test_removing_the_last_other_factor_while_one_is_verified_keeps_recovery_cod
     counted, go = threading.Event(), threading.Event()
     real_count = factors._verify_counting_others
 
-    def held_count(factor: Any) -> int:
+    def held_count(factor: Any) -> int | None:
         others = real_count(factor)
         counted.set()
         assert go.wait(10)
@@ -141,3 +141,21 @@ def test_removing_the_last_other_factor_while_one_is_verified_keeps_recovery_cod
     assert replies == {"verify": 200, "remove": 204}, replies
     assert Factor.objects.filter(user=patient, status="verified").count() == 1
     assert RecoveryCode.objects.filter(user=patient).count() == 10
+
+
+@pytest.mark.django_db
+def test_a_factor_verified_twice_at_once_issues_one_set_of_codes(patient) -> None:
+    """Two tabs verify the same new factor (with the codes of two neighbouring steps, both
+    accepted): both read it unverified. The second to take the lock must find it verified
+    and issue nothing, or the codes the first tab shows would already be void."""
+    api = ApiClient()
+    api.sign_in(patient.email)
+    factor_id, _secret = enroll(api, "Phone")
+    first_tab, second_tab = (Factor.objects.get(pk=factor_id) for _ in range(2))
+    codes = factors.mark_verified(patient, first_tab)
+    assert codes is not None and len(codes) == 10
+    kept = set(RecoveryCode.objects.filter(user=patient).values_list("code_hash", flat=True))
+    assert factors.mark_verified(patient, second_tab) is None
+    assert (
+        set(RecoveryCode.objects.filter(user=patient).values_list("code_hash", flat=True)) == kept
+    )

@@ -5,11 +5,15 @@ sign-in, rotation, revocation and sign-out work as before.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from django.test import Client
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
 
 from carekey.accounts.models import PortalSession
 from carekey.accounts.session_store import SessionStore, stored_key
+from carekey.gate.middleware import SessionLifetimeMiddleware
 from tests.conftest import PASSWORD, ApiClient
 from tests.mfa_helpers import enroll_and_verify
 
@@ -152,3 +156,24 @@ def test_signing_out_in_the_request_that_rotated_deletes_the_old_row_too(patient
     store.flush()
     assert row_keys() == set()
     assert SessionStore(old).load() == {}
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_failed_response_after_a_rotation_ends_the_old_row(patient, status: int) -> None:
+    """Django saves no session after a 5xx, so the new row is never written; the old one
+    must not live on either (review of issue 18: the old cookie would have kept working)."""
+    store = SessionStore()
+    store["level"] = "aal1"
+    store.create()
+    old = store.session_key
+    assert old is not None
+    request = RequestFactory().get("/portal/security")
+    request.session = store
+
+    def rotating_then_failing(req: Any) -> HttpResponse:
+        req.session.cycle_key()
+        return HttpResponse(status=status)
+
+    assert SessionLifetimeMiddleware(rotating_then_failing)(request).status_code == status
+    assert SessionStore(old).load() == {}
+    assert row_keys() == set()

@@ -47,6 +47,8 @@ def claim_and_refund(
     parts = [f"claimed AS ({claim_sql} RETURNING 1)"]
     for number, (rows, more) in enumerate(then):
         sql, more_params = _update_sql(rows, more)
+        if sql.count(" WHERE ") != 1:  # the splice below needs exactly one WHERE to extend
+            raise ValueError(f"cannot make this update conditional on the claim: {sql}")
         where = sql.index(" WHERE ")
         parts.append(
             f"then_{number} AS ({sql[:where]} WHERE {_IF_CLAIMED} AND ({sql[where + 7 :]}))"

@@ -190,6 +190,14 @@ class SessionStore(DBStore):
             self._replaced_row = stored_key(key)
         self._take_new_key()
 
+    def discard_replaced_row(self) -> None:
+        """For a response that will not be saved (Django saves nothing after a 5xx): the row
+        this request's rotation replaced is deleted now, as Django's cycle_key would have
+        done at once, so the old cookie opens nothing; the browser is signed out."""
+        if self._replaced_row is not None:
+            self.model(session_key=self._replaced_row).delete()
+            self._replaced_row = None
+
     @property
     def replaced_row(self) -> str | None:
         """The stored key of the row this request's rotation replaced, until the save."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -41,6 +43,8 @@ from carekey.routes import (
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
+logger = logging.getLogger("carekey.gate")
+
 
 def enrollment_required() -> bool:
     return policy.current().require_mfa
@@ -66,7 +70,22 @@ class SessionLifetimeMiddleware:
         session = request.session
         if sessions.is_signed_in(session) and sessions.expiry_reason(session, clock.timestamp()):
             session.flush()
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code >= 500:
+            _discard_rotated_row(request)
+        return response
+
+
+def _discard_rotated_row(request: HttpRequest) -> None:
+    """A 5xx is not saved by Django's SessionMiddleware, so a rotation in this request
+    would leave its old row (and cookie) as they were; end that row instead."""
+    discard = getattr(request.session, "discard_replaced_row", None)
+    if discard is None:
+        return
+    try:
+        discard()
+    except DatabaseError:  # the database is what failed: the 503 stands, nothing more to do
+        logger.warning("could not end a rotated session's old row after a failed response")
 
 
 class AccessGateMiddleware:

@@ -140,8 +140,7 @@ def mark_verified(user: User, factor: Factor) -> list[str] | None:
     """
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        first = _verify_counting_others(factor) == 0
-        if not first:
+        if _verify_counting_others(factor) != 0:  # others, or verified by a twin request
             return None
         codes, hashes = new_recovery_codes()
         store_recovery_codes(user, hashes)
@@ -149,14 +148,15 @@ def mark_verified(user: User, factor: Factor) -> list[str] | None:
 
 
 _VERIFY_SQL = (
-    'UPDATE "mfa_factor" SET "status" = %s WHERE "id" = %s RETURNING ('
+    'UPDATE "mfa_factor" SET "status" = %s WHERE "id" = %s AND "status" <> %s RETURNING ('
     'SELECT COUNT(*) FROM "mfa_factor" AS "other" WHERE "other"."user_id" = %s '
     'AND "other"."status" = %s AND "other"."id" <> %s)'
 )
 
 
-def _verify_counting_others(factor: Factor) -> int:
-    """Mark `factor` verified; how many other verified factors its patient holds.
+def _verify_counting_others(factor: Factor) -> int | None:
+    """Mark `factor` verified; how many other verified factors its patient holds, or None
+    if it already was verified (a twin request, two tabs, got there first).
 
     One statement where the ORM takes two (issue 18). Called under the lock on the
     patient's row: in PostgreSQL's READ COMMITTED the statement's snapshot is taken after
@@ -165,12 +165,12 @@ def _verify_counting_others(factor: Factor) -> int:
     verified = Factor.Status.VERIFIED
     key = Factor._meta.pk.get_db_prep_value(factor.pk, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_VERIFY_SQL, [verified, key, factor.user_id, verified, key])
+        cursor.execute(_VERIFY_SQL, [verified, key, verified, factor.user_id, verified, key])
         row = cursor.fetchone()
-    if row is None:
+    if row is None and not Factor.objects.filter(pk=factor.pk).exists():
         raise FactorNotFound()  # removed in the instant since it was read
     factor.status = verified
-    return int(row[0])
+    return None if row is None else int(row[0])
 
 
 def remove_factor(request: HttpRequest, user: User, factor_id: object) -> None:
