@@ -88,9 +88,9 @@ def explain_section(report: dict[str, Any]) -> list[str]:
         "",
         "Each call made once in-process against the benchmark database (Django test "
         "client, same settings); every statement captured and EXPLAINed (SELECTs with "
-        "ANALYZE). Counts include BEGIN/COMMIT/SAVEPOINT; the server also sends one "
-        "`SELECT 1` per request (CONN_HEALTH_CHECKS), not counted here. The query budgets "
-        "are tests: tests/integration/test_query_budgets.py.",
+        "ANALYZE). Counts include BEGIN/COMMIT/SAVEPOINT (the server sends no `SELECT 1` "
+        "health check since issue 18). The query budgets are tests: "
+        "tests/integration/test_query_budgets.py.",
         "",
         "| call | statements | scans (SELECT/UPDATE/DELETE) |",
         "|---|---|---|",
