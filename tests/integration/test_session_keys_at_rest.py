@@ -117,14 +117,19 @@ def test_sign_out_deletes_the_hashed_row(patient) -> None:
     assert there.get("/session").status_code == 200
 
 
-def test_a_rotation_replaces_the_old_row_when_the_new_one_is_written(patient) -> None:
-    """Issue 18: the old row is deleted by the statement that writes the new one; until
-    then it keeps its old contents, never the state the request is building."""
+def saved_at_aal1() -> tuple[SessionStore, str]:
+    """A session whose row is written, holding {"level": "aal1"}; and its cookie value."""
     store = SessionStore()
     store["level"] = "aal1"
     store.create()
-    old = store.session_key
-    assert old is not None
+    assert store.session_key is not None
+    return store, store.session_key
+
+
+def test_a_rotation_replaces_the_old_row_when_the_new_one_is_written(patient) -> None:
+    """Issue 18: the old row is deleted by the statement that writes the new one; until
+    then it keeps its old contents, never the state the request is building."""
+    store, old = saved_at_aal1()
     store.cycle_key()
     store["level"] = "aal2"
     assert SessionStore(old).load() == {"level": "aal1"}, "the old row held the new state"
@@ -147,11 +152,7 @@ def test_a_key_rotated_twice_before_its_save_leaves_one_row(patient) -> None:
 
 
 def test_signing_out_in_the_request_that_rotated_deletes_the_old_row_too(patient) -> None:
-    store = SessionStore()
-    store["level"] = "aal1"
-    store.create()
-    old = store.session_key
-    assert old is not None
+    store, old = saved_at_aal1()
     store.cycle_key()
     store.flush()
     assert row_keys() == set()
@@ -162,11 +163,7 @@ def test_signing_out_in_the_request_that_rotated_deletes_the_old_row_too(patient
 def test_a_failed_response_after_a_rotation_ends_the_old_row(patient, status: int) -> None:
     """Django saves no session after a 5xx, so the new row is never written; the old one
     must not live on either (review of issue 18: the old cookie would have kept working)."""
-    store = SessionStore()
-    store["level"] = "aal1"
-    store.create()
-    old = store.session_key
-    assert old is not None
+    store, old = saved_at_aal1()
     request = RequestFactory().get("/portal/security")
     request.session = store
 

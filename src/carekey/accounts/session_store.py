@@ -112,10 +112,8 @@ class SessionStore(DBStore):
         key = session_key if session_key is not None else self.session_key
         if key is None:
             return
-        if key == self.session_key and self._replaced_row is not None:
-            # Signed out in the request that rotated: the replaced row goes too.
-            self.model.objects.filter(session_key=self._replaced_row).delete()
-            self._replaced_row = None
+        if key == self.session_key:
+            self.discard_replaced_row()  # signed out in the request that rotated
         self.model(session_key=stored_key(key)).delete()
 
     async def adelete(self, session_key: str | None = None) -> None:
@@ -183,8 +181,7 @@ class SessionStore(DBStore):
         new row written once, at the response, by the statement that deletes the old row
         (issue 18: every sign-in, second step and unlock one round trip fewer). Until the
         response the old row is untouched, so it never holds the new, stronger state; a
-        response that fails before its save leaves the session as it was before the
-        request, its cookie unchanged."""
+        5xx, which Django does not save, ends it (discard_replaced_row)."""
         key = self.session_key
         if key and not self._row_unwritten:  # a key rotated twice wrote no row in between
             self._replaced_row = stored_key(key)
