@@ -76,7 +76,10 @@ def test_a_page_on_another_origin_uses_the_api_only_when_allowed(
 
 def test_try_it_out_on_the_docs_performs_an_unsafe_call(page: Any, patient: Any) -> None:
     page.goto("/portal/signin")
-    sign_in_on_the_page(page, patient.email)
+    # The form posts once the page's passkey options request has answered (passkeys.js):
+    # wait for that navigation, or the goto below would be aborted by it.
+    with page.expect_navigation():
+        sign_in_on_the_page(page, patient.email)
     page.goto("/api/v1/docs")
     operation = page.locator(".opblock-put").filter(has_text="/api/v1/app-lock")
     operation.locator(".opblock-summary").click()

@@ -41,7 +41,10 @@ def sign_in(page: Page, patient: User, next_path: str = "/portal/security") -> N
     page.goto(f"/portal/signin?next={next_path}")
     page.get_by_label("Email").fill(patient.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    # The form posts once the page's passkey options request has answered (passkeys.js):
+    # wait for that navigation, or a goto right after would be aborted by it.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def countdown(page: Page) -> int:
