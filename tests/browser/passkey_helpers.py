@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from carekey.accounts.models import User
 from carekey.audit.models import SecurityEvent
@@ -158,9 +159,20 @@ def press_passkey(page: Page, authenticator: Authenticator, act: Callable[[], No
     try:
         with page.expect_navigation():
             act()
+    except PlaywrightTimeoutError as stuck:
+        raise AssertionError(ceremony_state(page, authenticator, armed[0])) from stuck
     finally:
         page.unroute("**/*", touch_for_this_ceremony)
         authenticator.presence(False)
+
+
+def ceremony_state(page: Page, authenticator: Authenticator, armed: bool) -> str:
+    """What a passkey press that led nowhere left behind, for the failure message."""
+    status = page.locator(".passkey-status").all_inner_texts()
+    return (
+        f"no navigation after the passkey press on {page.url}: options requested "
+        f"{not armed}, status {status!r}, credentials {len(authenticator.credentials())}"
+    )
 
 
 def click_passkey(page: Page, authenticator: Authenticator, name: str) -> None:
@@ -180,7 +192,10 @@ def sign_in_with_password(page: Page, email: str, next_path: str = "") -> None:
     page.goto("/portal/signin" + (f"?next={quote(next_path)}" if next_path else ""))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    # The form posts once the page's passkey options request has answered (passkeys.js):
+    # wait for that navigation, so the test's next step acts on the page it leads to.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def sign_in_with_passkey(page: Page, authenticator: Authenticator, next_path: str = "") -> None:

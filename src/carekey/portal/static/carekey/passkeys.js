@@ -202,11 +202,19 @@
     if (block.hasAttribute("data-conditional") && window.AbortController &&
         PublicKeyCredential.isConditionalMediationAvailable) {
       holdOtherForms(form);
-      PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
+      // Until the browser says whether it offers autofill, a form posted now would still
+      // race the options request about to start: it waits for that answer too.
+      var deciding = PublicKeyCredential.isConditionalMediationAvailable();
+      var undecided = { answer: deciding, controller: new AbortController() };
+      optionsInFlight = undecided;
+      deciding.then(function (available) {
+        if (optionsInFlight === undecided) { optionsInFlight = null; }
         // Never once the button was pressed: two ceremonies at once refuse each other.
         if (!available || pressed) { return; }
         pending = new AbortController();
         startConditional(block, form, pending.signal);
+      }, function () {
+        if (optionsInFlight === undecided) { optionsInFlight = null; }
       });
     }
   }
