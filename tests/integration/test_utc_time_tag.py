@@ -1,9 +1,11 @@
-"""`{% utc_time %}` writes exactly the markup the security page's times had before
-issue 18 replaced five template nodes and two `date` filters per time with it."""
+"""`{% utc_time %}` and `{% activity_rows %}` write exactly the markup the security page
+had before issue 18 replaced its per-time filters and per-row template loop with them."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
@@ -16,7 +18,12 @@ AFTER = "{% load portal_tags %}{% utc_time when %}"
 @pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize(
     "when",
-    [datetime(2026, 12, 3, 14, 5, 9, 123456, tzinfo=UTC), datetime(2027, 1, 1, 0, 0, tzinfo=UTC)],
+    [
+        datetime(2026, 12, 3, 14, 5, 9, 123456, tzinfo=UTC),
+        datetime(2027, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(2026, 5, 7, 9, 3, tzinfo=UTC),
+        datetime(987, 8, 30, 23, 59, tzinfo=UTC),
+    ],
 )
 def test_the_tag_writes_what_the_filters_wrote(language: str, when: datetime) -> None:
     with translation.override(language):
@@ -28,3 +35,35 @@ def test_the_tag_writes_what_the_filters_wrote(language: str, when: datetime) ->
 
 def test_no_time_writes_nothing() -> None:
     assert Template(AFTER).render(Context({"when": None})) == ""
+
+
+ROWS_BEFORE = (
+    "{% load portal_tags %}{% for item in events %}<tr>"
+    '<td data-label="{{ t }}">{% utc_time item.event.created_at %}</td>'
+    '<td data-label="{{ w }}">{{ item.text }}</td>'
+    '<td data-label="{{ d }}">{{ item.device }}</td>'
+    "</tr>{% endfor %}"
+)
+ROWS_AFTER = "{% load portal_tags %}{% activity_rows events t w d %}"
+
+
+def test_activity_rows_write_what_the_loop_wrote_and_escape_every_value() -> None:
+    when = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
+    events = [
+        {"event": SimpleNamespace(created_at=when), "text": "Signed in", "device": "Firefox"},
+        {
+            "event": SimpleNamespace(created_at=when),
+            "text": '<script>alert("x")</script>',
+            "device": "Bob's <b>phone</b> & tablet",
+        },
+    ]
+    context = {"events": events, "t": "Time", "w": 'What "happened"', "d": "Device<>"}
+    before = Template(ROWS_BEFORE).render(Context(context))
+    after = Template(ROWS_AFTER).render(Context(context))
+    assert re.sub(r">\s+<", "><", after) == before
+    assert "<script>" not in after and "&lt;script&gt;" in after
+    assert after.count("<tr>") == 2
+
+
+def test_no_activity_writes_no_rows() -> None:
+    assert Template(ROWS_AFTER).render(Context({"events": [], "t": "", "w": "", "d": ""})) == ""
