@@ -6,10 +6,12 @@ insert does, so what is stored is the same; every value is a parameter.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED, Model
+from django.utils.dateparse import parse_datetime
 
 
 def insert_parts(obj: Model, connection: BaseDatabaseWrapper) -> tuple[str, str, list[Any]]:
@@ -25,3 +27,14 @@ def insert_parts(obj: Model, connection: BaseDatabaseWrapper) -> tuple[str, str,
     marks = ", ".join(["%s"] * len(fields))
     values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
     return quote(meta.db_table), f"({columns}) VALUES ({marks})", values
+
+
+def read_datetime(value: object) -> datetime:
+    """A timestamp column as a raw cursor returns it: PostgreSQL gives an aware datetime,
+    SQLite the UTC text Django stored, which the ORM would have parsed the same way."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.db import connection
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -124,19 +125,25 @@ def revoke_all(user: Any) -> int:
     return deleted
 
 
+# A fixed statement, as the security page reads it on every load (issue 18); the other
+# columns stay deferred, as `.only()` left them.
+_ACTIVE_SQL = (
+    'SELECT "session_key", "user_agent", "ip", "created_at", "last_active_at" '
+    'FROM "accounts_portalsession" WHERE "user_id" = %s AND "expire_date" > %s '
+    'AND "last_active_at" > %s AND "created_at" > %s ORDER BY "last_active_at" DESC LIMIT 50'
+)
+
+
 def active_sessions(user: Any) -> list[PortalSession]:
     """The patient's live sessions, newest activity first (the "Signed-in devices" list)."""
     now = clock.now()
-    return list(
-        PortalSession.objects.filter(
-            user=user,
-            expire_date__gt=now,
-            last_active_at__gt=now - timedelta(minutes=conf.idle_timeout_minutes()),
-            created_at__gt=now - timedelta(hours=conf.session_max_hours()),
-        )
-        .only("session_key", "user_agent", "ip", "created_at", "last_active_at")
-        .order_by("-last_active_at")[:50]
+    times = (
+        now,
+        now - timedelta(minutes=conf.idle_timeout_minutes()),
+        now - timedelta(hours=conf.session_max_hours()),
     )
+    adapt = connection.ops.adapt_datetimefield_value
+    return list(PortalSession.objects.raw(_ACTIVE_SQL, [user.pk, *map(adapt, times)]))
 
 
 def sign_out_other_devices(request: HttpRequest, user: Any) -> int:

@@ -62,6 +62,11 @@ _ROW_MEMO = "_carekey_app_lock_row"
 SHORTEST_LOCK_SECONDS = 60
 
 
+# A fixed statement (issue 18): compiling `.filter(user=…).first()` cost more than its
+# round trip on the security page.
+_PREFERENCE_SQL = 'SELECT * FROM "applock_applockpreference" WHERE "user_id" = %s'
+
+
 def _stored(user: User) -> AppLockPreference:
     """The patient's row (or the defaults), read once per request.
 
@@ -70,7 +75,8 @@ def _stored(user: User) -> AppLockPreference:
     """
     row = getattr(user, _ROW_MEMO, None)
     if row is None:
-        row = AppLockPreference.objects.filter(user=user).first() or AppLockPreference(user=user)
+        found = list(AppLockPreference.objects.raw(_PREFERENCE_SQL, [user.pk]))
+        row = found[0] if found else AppLockPreference(user=user)
         setattr(user, _ROW_MEMO, row)
     return row
 

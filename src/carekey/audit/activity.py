@@ -55,7 +55,15 @@ def patient_activity(user: Any, limit: int = 20) -> list[PatientEvent]:
     return [for_patient(event) for event in recent_events(user, limit)]
 
 
+# A fixed statement: the security page reads it on every load, and compiling the queryset
+# cost as much as running it (issue 18). The same rows in the model's own order.
+_RECENT_SQL = (
+    'SELECT * FROM "audit_securityevent" WHERE "user_id" = %s '
+    'ORDER BY "created_at" DESC, "id" DESC LIMIT %s'
+)
+
+
 def recent_events(user: Any, limit: int = 20) -> list[SecurityEvent]:
     """Newest first; served by the (user, -created_at) index whatever the table's size."""
     limit = max(1, min(limit, MAX_LIMIT))
-    return list(SecurityEvent.objects.filter(user=user).order_by("-created_at", "-id")[:limit])
+    return list(SecurityEvent.objects.raw(_RECENT_SQL, [user.pk, limit]))
