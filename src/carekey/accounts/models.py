@@ -40,6 +40,24 @@ class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email=normalize_email(username or ""))
 
+    def get(self, *args: Any, **kwargs: Any) -> User:
+        """`get(pk=…)` by a fixed statement; any other lookup as Django does it.
+
+        Django's ModelBackend reads the signed-in user this way on every request, and
+        compiling the queryset cost more than the query (issue 18). The session holds
+        the id as text; anything but decimal digits goes to the ORM, which says what is wrong.
+        """
+        pk = kwargs.get("pk")
+        if args or len(kwargs) != 1 or self._db is not None or not str(pk).isdecimal():
+            return super().get(*args, **kwargs)
+        table = self.model._meta.db_table
+        found = list(self.raw(f'SELECT * FROM "{table}" WHERE "id" = %s', [int(str(pk))]))  # noqa: S608 - our table
+        if not found:
+            raise self.model.DoesNotExist(
+                f"{self.model._meta.object_name} matching query does not exist."
+            )
+        return found[0]
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in by email: a patient, or staff when `is_staff` is set."""
