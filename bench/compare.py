@@ -72,10 +72,11 @@ def main(before_path: str, after_path: str, out_path: str) -> None:
     lines = [
         "# Benchmarks before and after the fixes",
         "",
-        "Written by `bench/compare.py` from two `make bench` runs on the same machine, one "
-        "after the other; do not edit by hand. Cost ratio = the bare Django floor's req/s ÷ "
-        "the call's req/s (median of the rounds, as in RESULTS.md); app CPU = gunicorn "
-        "workers' CPU per request; database CPU = PostgreSQL's CPU per request; queries = "
+        "Written by `bench/compare.py` from two `make bench` runs on the same machine, "
+        "each with nothing else running; do not edit by hand. Cost ratio = the bare "
+        "Django floor's req/s ÷ the call's req/s (median of the rounds, as in "
+        "RESULTS.md); app CPU = gunicorn workers' CPU per request; database CPU = "
+        "PostgreSQL's CPU per request; queries = "
         "statements per call as the query-budget tests count them (BEGIN, COMMIT and "
         "SAVEPOINT included). 1 000 patients.",
         "",
@@ -102,8 +103,12 @@ def main(before_path: str, after_path: str, out_path: str) -> None:
         "that verifies; a first factor's two audit rows in one INSERT; a passkey challenge "
         "taken by one DELETE ... RETURNING; the factor reads, audit INSERTs and session "
         "INSERT as fixed statements rather than querysets compiled on each call; connected "
-        "apps read by one UNION ALL; the security page's times written by one tag each.",
-        f"Before: {_rounds(before)}; after: {_rounds(after)} (same machine, one after the other).",
+        "apps read by one UNION ALL; the security page's times written by one tag each. "
+        "Then: the security page's activity rows written by one tag, its other reads "
+        "(activity, devices, connected apps, app-lock choice, codes left) and every "
+        "request's signed-in user read by fixed statements, and its app-lock form's "
+        "widgets written in Python with Django's exact markup.",
+        f"Before: {_rounds(before)}; after: {_rounds(after)} (same machine).",
         "",
     ]
     Path(out_path).write_text("\n".join(lines))
