@@ -231,6 +231,31 @@ def test_one_browsers_sign_in_and_change_failures_count_in_its_device_key() -> N
     assert failures(throttle.key_for_password(user.pk)) == 0
 
 
+def test_wrong_current_passwords_across_accounts_from_one_address_hold_that_address() -> None:
+    """The per-address limit holds for "Change password" as for sign-in: stolen sessions
+    of many patients, each kept under its account's five failures, still get the address
+    only its 30 checked failures; the 31st change from it is refused for any patient,
+    the right password too, and other addresses and the patients' own browsers go on."""
+    per_ip = throttle.PER_IP.free_failures
+    spread = FREE - 1  # failures per account: never enough to hold an account
+    needed = -(-per_ip // spread)
+    owners = [own_browser(make_user(f"p{n}@example.org")) for n in range(needed + 1)]
+    thieves = [stolen_session(owner) for owner in owners]
+    with time_machine.travel(timezone.now(), tick=False):
+        for n in range(per_ip):
+            refused_wrong(change(thieves[n // spread], WRONG), "api")
+        fresh_owner, fresh_thief = owners[-1], thieves[-1]
+        for face in ("api", "page"):
+            throttled(change(fresh_thief, PASSWORD, face))
+        elsewhere = stolen_session(fresh_owner, "192.0.2.77")
+        refused_wrong(change(elsewhere, WRONG), "api")
+        assert change(fresh_owner, PASSWORD).status_code == 204
+    assert failures(throttle.key_for_ip(ATTACKER_IP)) == per_ip
+    patients = [User.objects.get(email=f"p{n}@example.org") for n in range(needed + 1)]
+    assert all(password_is(patient, PASSWORD) for patient in patients[:-1])
+    assert password_is(patients[-1], NEW), "changed by its own browser only"
+
+
 # --- (c) the per-address limit on reset requests --------------------------------------------
 
 
