@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
+from carekey.accounts import throttle
 from carekey.accounts.models import User
 from tests.browser.test_accessibility import assert_accessible, sign_in
 from tests.browser.test_keyboard import (
@@ -47,6 +48,7 @@ State = Callable[[Page, MakePatient], None]
 WRONG_CURRENT = "Your current password is not correct."
 MISMATCH = "The two new passwords are not the same. Type them again."
 TOO_COMMON = "This password is too common."
+THROTTLED = "Too many attempts. Try again in"
 
 
 # --- "Change password" --------------------------------------------------------------------
@@ -96,6 +98,17 @@ def password_change_mismatch(page: Page, make_patient: MakePatient) -> None:
     expect(page.locator("#id_confirm_password_error")).to_have_text(MISMATCH)
 
 
+def password_change_throttled(page: Page, make_patient: MakePatient) -> None:
+    """Five wrong current passwords from this browser, then the sixth try is not checked."""
+    password_change(page, make_patient)
+    for _ in range(throttle.ACCOUNT.free_failures):
+        change_password(page, "not-the-password", NEW_PASSWORD)
+        expect(page.locator("#error-summary")).to_contain_text(WRONG_CURRENT)
+    change_password(page, PASSWORD, NEW_PASSWORD)
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary")).to_contain_text(THROTTLED)
+
+
 # --- "Forgot your password?" and the link ---------------------------------------------------
 
 
@@ -112,6 +125,19 @@ def password_reset_request_invalid_email(page: Page, make_patient: MakePatient) 
     page.get_by_role("button", name="Send reset link").click()
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+
+
+def password_reset_request_throttled(page: Page, make_patient: MakePatient) -> None:
+    """This address has asked for its hour's links: the next request is refused, visibly."""
+    limit = throttle.RESET_REQUESTS_PER_IP
+    for address in ("127.0.0.1", "::1"):  # however the browser reaches localhost
+        for _ in range(limit.free_failures):
+            throttle.reserve(throttle.key_for_reset_ip(address), limit)
+    password_reset_request(page, make_patient)
+    page.get_by_label("Email").fill(make_patient().email)
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary")).to_contain_text(THROTTLED)
 
 
 def password_reset_sent(page: Page, make_patient: MakePatient) -> None:
@@ -168,8 +194,10 @@ STATES: dict[str, State] = {
     "password-change-wrong-current-password": password_change_wrong_current,
     "password-change-weak-password": password_change_weak,
     "password-change-mismatch": password_change_mismatch,
+    "password-change-throttled": password_change_throttled,
     "password-reset-request": password_reset_request,
     "password-reset-request-invalid-email": password_reset_request_invalid_email,
+    "password-reset-request-throttled": password_reset_request_throttled,
     "password-reset-sent": password_reset_sent,
     "password-reset-link": password_reset_link,
     "password-reset-link-weak-password": password_reset_link_weak,
