@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -39,6 +40,18 @@ def test_an_unknown_id_is_does_not_exist_and_other_lookups_are_the_orms(
         User.objects.get(pk="1 OR 1=1")
     assert User.objects.get(email=patient.email) == patient
     assert User.objects.get(pk=patient.pk, is_active=True) == patient
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=str(2**70))
+
+
+def test_a_related_manager_keeps_its_filter(make_patient: Callable[..., User]) -> None:
+    """A group's members are a subclass of the manager: a non-member is not found."""
+    member, outsider = make_patient("in@example.org"), make_patient("out@example.org")
+    group = Group.objects.create(name="support desk")
+    group.user_set.add(member)
+    assert group.user_set.get(pk=member.pk) == member
+    with pytest.raises(User.DoesNotExist):
+        group.user_set.get(pk=outsider.pk)
 
 
 def test_a_signed_in_request_reads_the_user_by_the_fixed_statement(

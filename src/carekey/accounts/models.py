@@ -14,6 +14,7 @@ from django.db import models
 from carekey import clock
 
 EMAIL_MAX_LENGTH = 254
+BIGGEST_ID = 2**63 - 1  # beyond any id column; SQLite's driver refuses larger integers
 
 
 def normalize_email(email: str) -> str:
@@ -48,8 +49,10 @@ class UserManager(BaseUserManager["User"]):
         the id as text; anything but decimal digits goes to the ORM, which says what is wrong.
         """
         pk = kwargs.get("pk")
-        if args or len(kwargs) != 1 or self._db is not None or not str(pk).isdecimal():
+        if not self._plain_lookup(args, kwargs) or not str(pk).isdecimal():
             return super().get(*args, **kwargs)
+        if int(str(pk)) > BIGGEST_ID:
+            return super().get(*args, **kwargs)  # the ORM answers DoesNotExist
         table = self.model._meta.db_table
         found = list(self.raw(f'SELECT * FROM "{table}" WHERE "id" = %s', [int(str(pk))]))  # noqa: S608 - our table
         if not found:
@@ -57,6 +60,12 @@ class UserManager(BaseUserManager["User"]):
                 f"{self.model._meta.object_name} matching query does not exist."
             )
         return found[0]
+
+    def _plain_lookup(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """`User.objects.get(pk=…)` itself: not a related manager (a group's `user_set`
+        is a subclass of this manager and must keep its membership filter), not another
+        database, no other condition."""
+        return type(self) is UserManager and self._db is None and not args and len(kwargs) == 1
 
 
 class User(AbstractBaseUser, PermissionsMixin):
