@@ -145,6 +145,11 @@ def press_passkey(page: Page, authenticator: Authenticator, act: Callable[[], No
     again (after a refusal) then waits for the patient too.
     """
     armed = [True]
+    pressed = [False]
+
+    def press() -> None:
+        act()
+        pressed[0] = True
 
     def touch_for_this_ceremony(route: Route) -> None:
         request = route.request
@@ -158,8 +163,10 @@ def press_passkey(page: Page, authenticator: Authenticator, act: Callable[[], No
     page.route("**/*", touch_for_this_ceremony)
     try:
         with page.expect_navigation():
-            act()
+            press()
     except PlaywrightTimeoutError as stuck:
+        if not pressed[0]:
+            raise  # the press itself timed out: Playwright's message says why
         raise AssertionError(ceremony_state(page, authenticator, armed[0])) from stuck
     finally:
         page.unroute("**/*", touch_for_this_ceremony)

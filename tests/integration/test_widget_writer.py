@@ -65,3 +65,19 @@ def test_each_state_is_written_as_django_writes_it(
 def test_the_security_page_form_uses_the_writer() -> None:
     form = AppLockForm(minutes=MINUTES, mfa_on=True, required_on=False)
     assert isinstance(form.renderer, WidgetWriter)
+
+
+def test_every_widget_of_the_form_is_written_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template name the writer misspelt would fall back to Django and still compare
+    equal: here Django's renderer is not allowed to run at all."""
+
+    def refuse(self: object, template_name: str, *args: object, **kwargs: object) -> str:
+        raise AssertionError(f"{template_name} went to Django's templates")
+
+    monkeypatch.setattr(DjangoTemplates, "render", refuse)
+    for data, options in STATES:
+        form = AppLockForm(data, minutes=MINUTES, renderer=WidgetWriter(), **options)
+        # What the security page renders: each field but the radio list, each radio alone.
+        shown = [str(form[name]) for name in form.fields if name != "unlock_method"]
+        shown += [str(radio.tag()) for radio in form["unlock_method"]]
+        assert "<select" in "".join(shown) and 'type="radio"' in "".join(shown)

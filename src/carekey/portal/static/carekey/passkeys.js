@@ -151,12 +151,13 @@
     });
   }
 
-  function holdOtherForms(passkeyForm) {
+  function holdOtherForms(passkeyForm, onHold) {
     document.querySelectorAll("form").forEach(function (other) {
       if (other === passkeyForm) { return; }
       other.addEventListener("submit", function (event) {
         if (!optionsInFlight) { return; }
         event.preventDefault();
+        onHold();
         var submitter = event.submitter || null;
         afterOptionsSettle().then(function () {
           if (other.requestSubmit) { other.requestSubmit(submitter); } else { other.submit(); }
@@ -201,15 +202,17 @@
     // Conditional UI: the email field offers this site's passkeys as the patient types.
     if (block.hasAttribute("data-conditional") && window.AbortController &&
         PublicKeyCredential.isConditionalMediationAvailable) {
-      holdOtherForms(form);
+      // A form held on its way out: no conditional request starts after it.
+      holdOtherForms(form, function () { pressed = true; });
       // Until the browser says whether it offers autofill, a form posted now would still
       // race the options request about to start: it waits for that answer too.
-      var deciding = PublicKeyCredential.isConditionalMediationAvailable();
+      var deciding = Promise.resolve(PublicKeyCredential.isConditionalMediationAvailable());
       var undecided = { answer: deciding, controller: new AbortController() };
       optionsInFlight = undecided;
       deciding.then(function (available) {
         if (optionsInFlight === undecided) { optionsInFlight = null; }
-        // Never once the button was pressed: two ceremonies at once refuse each other.
+        // Never once the button was pressed (two ceremonies at once refuse each other)
+        // or a form is leaving the page.
         if (!available || pressed) { return; }
         pending = new AbortController();
         startConditional(block, form, pending.signal);
