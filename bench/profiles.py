@@ -66,11 +66,53 @@ def profile_calls(subject: Subject, calls: list[tuple[Call, float]]) -> dict[str
     return profiles
 
 
+# The work a call does for a security guarantee the peers do not all give, by the CareKey
+# functions that do it. A sample counts for the innermost of these on its stack, so a
+# sample is counted once (the ten recovery codes inside the patient-row lock count as
+# codes, the rest of the lock's time as the lock).
+GUARANTEES: dict[str, tuple[str, ...]] = {
+    "throttle": (
+        "carekey.accounts.throttle.reserve",
+        "carekey.accounts.throttle.refund",
+        "carekey.accounts.throttle.Attempt.succeeded",
+        "carekey.mfa.checks.record_failure",
+    ),
+    "single_use": ("carekey.mfa.checks._claim_step",),
+    "audit": ("carekey.audit.record.record_all",),
+    "session_write": (
+        "carekey.accounts.session_store.SessionStore.save",
+        "carekey.accounts.session_store.SessionStore.delete",
+    ),
+    "sign_out_others": ("carekey.accounts.sessions.revoke_others",),
+    "email": ("carekey.notify.send",),
+    "recovery_codes": (
+        "carekey.mfa.recovery_codes.new_recovery_codes",
+        "carekey.mfa.recovery_codes.store_recovery_codes",
+    ),
+    "first_factor_lock": ("carekey.mfa.factors.mark_verified",),
+}
+# Work every peer does too, inside a guarantee's function: a sample there is no guarantee's
+# (marking the factor verified is the lock's statement, not the lock).
+NOT_GUARANTEES = ("carekey.mfa.factors._verify_counting_others",)
+_GUARANTEE_OF: dict[str, str | None] = {
+    function: name for name, functions in GUARANTEES.items() for function in functions
+}
+_GUARANTEE_OF.update(dict.fromkeys(NOT_GUARANTEES))
+
+
+def _innermost_guarantee(keys: list[str | None]) -> str | None:
+    for key in reversed(keys):
+        if key is not None and key in _GUARANTEE_OF:
+            return _GUARANTEE_OF[key]  # None: the innermost is work every peer does
+    return None
+
+
 def summarize_profile(raw: Path) -> dict[str, Any]:
     if not raw.exists():
         return {"error": "py-spy wrote no profile"}
     inclusive: dict[str, int] = {}
     leaf: dict[str, int] = {}
+    guarantees: dict[str, int] = {}
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -82,8 +124,11 @@ def summarize_profile(raw: Path) -> dict[str, Any]:
             continue  # the worker waiting for a connection: not request time
         total += count
         seen = set()
-        for frame in frames:
-            key = _frame_key(frame)
+        keys = [_frame_key(frame) for frame in frames]
+        guarantee = _innermost_guarantee(keys)
+        if guarantee is not None:
+            guarantees[guarantee] = guarantees.get(guarantee, 0) + count
+        for key in keys:
             if key and key not in seen:
                 seen.add(key)
                 inclusive[key] = inclusive.get(key, 0) + count
@@ -101,6 +146,9 @@ def summarize_profile(raw: Path) -> dict[str, Any]:
         ][:10]
         if total
         else [],
+        "guarantees": {k: round(100 * v / total, 1) for k, v in guarantees.items()}
+        if total
+        else {},
     }
 
 

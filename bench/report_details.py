@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from report_guarantees import guarantee_lines
 from report_stats import SCALE_LIMIT, call_stats, fmt, med, scale_ratios, verdict
 
 BIG_TABLES = (
@@ -177,6 +178,7 @@ def profiles_section(report: dict[str, Any]) -> list[str]:
             b = leaf[i] if i < len(leaf) else ("", "")
             lines.append(f"| {a[0]} | {a[1]} | {b[0]} | {b[1]} |")
         lines.append("")
+        lines += guarantee_lines(report, name, profile)
     micro = report.get("micro") or {}
     if micro:
         lines += [
