@@ -9,7 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 from django.template import Context, Template
-from django.utils import translation
+from django.utils import timezone, translation
+
+from carekey.portal.templatetags.portal_tags import time_markup, utc_time
 
 BEFORE = '<time data-local datetime="{{ when|date:\'c\' }}">{{ when|date:"j M Y, H:i" }} UTC</time>'
 AFTER = "{% load portal_tags %}{% utc_time when %}"
@@ -67,3 +69,24 @@ def test_activity_rows_write_what_the_loop_wrote_and_escape_every_value() -> Non
 
 def test_no_activity_writes_no_rows() -> None:
     assert Template(ROWS_AFTER).render(Context({"events": [], "t": "", "w": "", "d": ""})) == ""
+
+
+def test_the_time_is_written_in_utc_whatever_zone_is_active() -> None:
+    """The text says UTC: a zone activated by some request must not shift it."""
+    when = datetime(2026, 12, 3, 14, 5, tzinfo=UTC)
+    with timezone.override("America/New_York"):
+        rendered = Template(AFTER).render(Context({"when": when}))
+    assert rendered == (
+        '<time data-local datetime="2026-12-03T14:05:00+00:00">3 Dec 2026, 14:05 UTC</time>'
+    )
+
+
+def test_a_shared_month_cache_writes_what_a_fresh_one_writes() -> None:
+    months: dict[int, str] = {}
+    for language in ("en", "es"):
+        months.clear()
+        with translation.override(language):
+            for month in (1, 5, 12, 5):
+                when = datetime(2026, month, 3, 14, 5, tzinfo=UTC)
+                assert time_markup(when, months) == utc_time(when)
+    assert len(months) == 3

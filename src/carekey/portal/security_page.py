@@ -16,6 +16,15 @@ from carekey.policy import models as policy
 from carekey.portal.forms import AppLockForm
 
 
+class _DeviceNames(dict[str, str]):
+    """ "Firefox on Linux" for each user agent, translated once per page: the twenty
+    activity rows mostly share the few agents of the patient's own devices (issue 18)."""
+
+    def __missing__(self, agent: str) -> str:
+        name = self[agent] = describe_device(agent)
+        return name
+
+
 def app_lock_form(user: User, data: object = None, mfa_on: bool | None = None) -> AppLockForm:
     on = mfa_services.has_verified_factor(user) if mfa_on is None else mfa_on
     prefs = applock.preferences(user, mfa_on=on)
@@ -38,13 +47,14 @@ def render_security(
 ) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
-    factors = mfa_services.live_factors(user)
+    factors, codes_left = mfa_services.live_factors_and_codes_left(user)
     mfa_on = any(f.is_verified for f in factors)
+    device_names = _DeviceNames()
     devices = [
         {
             "id": device.id,
             "this_device": device.current,
-            "name": describe_device(device.user_agent),
+            "name": device_names[device.user_agent],
             "ip": device.ip,
             "last_active_at": device.last_active_at,
         }
@@ -54,7 +64,7 @@ def render_security(
         {
             "event": e,
             "text": e.text,
-            "device": _("Support desk") if e.by_support_desk else describe_device(e.user_agent),
+            "device": _("Support desk") if e.by_support_desk else device_names[e.user_agent],
         }
         for e in patient_activity(user, 20)
     ]
@@ -62,7 +72,7 @@ def render_security(
         "nav": "security",
         "factors": factors,
         "mfa_on": mfa_on,
-        "recovery_codes_left": mfa_services.remaining_recovery_codes(user) if mfa_on else 0,
+        "recovery_codes_left": codes_left if mfa_on else 0,
         "lock_form": lock_form or app_lock_form(user, mfa_on=mfa_on),
         "devices": devices,
         "apps": app_tokens.connected(user),

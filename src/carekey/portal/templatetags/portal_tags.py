@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django import template
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
 from carekey.mfa.models import Factor
@@ -28,20 +29,34 @@ def has_default_name(factor: Factor) -> bool:
 
 
 @register.simple_tag
-def utc_time(value: datetime | None) -> str:
+def utc_time(value: datetime | None) -> SafeString:
+    """The tag: one time, as `time_markup` writes it."""
+    return time_markup(value, {})
+
+
+def time_markup(value: datetime | None, months: dict[int, str]) -> SafeString:
     """`<time data-local datetime="ISO">3 Dec 2026, 14:05 UTC</time>`: the page shows UTC
     and the layout's script rewrites it in the reader's own zone.
 
     One tag where the markup took five template nodes and two `date` filters per time
     (issue 18: the security page shows up to 30 of them). The text is the `date` filter's
-    "j M Y, H:i", written out: the generic formatter was most of this tag's time.
+    "j M Y, H:i", written out: the generic formatter was most of this tag's time. A writer
+    of many times passes one `months` dict, so each month's name is translated once.
     """
     if value is None:
-        return ""
-    local = timezone.localtime(value)
-    month = str(MONTHS_3[local.month]).title()  # the filter's "M": translated, as "Dec"
-    text = f"{local.day} {month} {local.year:04d}, {local.hour:02d}:{local.minute:02d}"
-    return format_html('<time data-local datetime="{}">{} UTC</time>', local.isoformat(), text)
+        return SafeString("")
+    if timezone.is_naive(value):
+        raise ValueError("utc_time() needs an aware datetime")
+    utc = value.astimezone(UTC)  # the text says UTC, whatever zone a request activated
+    month = months.get(utc.month)
+    if month is None:
+        month = months[utc.month] = str(MONTHS_3[utc.month]).title()  # "M": translated
+    text = f"{utc.day} {month} {utc.year:04d}, {utc.hour:02d}:{utc.minute:02d}"
+    # html.escape is what Django's escape() applies (format_html's lazy-string checks
+    # cost more than the escaping on a page of thirty times).
+    return SafeString(
+        f'<time data-local datetime="{html.escape(utc.isoformat())}">{html.escape(text)} UTC</time>'
+    )
 
 
 _ACTIVITY_ROW = (
@@ -58,13 +73,14 @@ def activity_rows(events: Iterable[Mapping[str, Any]], *labels: str) -> SafeStri
     repeated in each cell for the narrow layout's stacked rows.
     """
     time_label, what_label, device_label = labels
+    months: dict[int, str] = {}
     return format_html_join(
         "\n",
         _ACTIVITY_ROW,
         (
             (
                 time_label,
-                utc_time(item["event"].created_at),
+                time_markup(item["event"].created_at, months),
                 what_label,
                 item["text"],
                 device_label,
