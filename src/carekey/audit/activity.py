@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import connections, router
+
 from carekey.audit.events import describe
 from carekey.audit.models import SecurityEvent
+from carekey.rows import read_datetime
 
 MAX_LIMIT = 100
 
@@ -35,35 +38,56 @@ class PatientEvent:
     detail: dict[str, Any]
 
 
-def for_patient(event: SecurityEvent) -> PatientEvent:
+def for_patient(
+    *,
+    pk: int,
+    event_type: str,
+    created_at: datetime,
+    ip: str | None,
+    user_agent: str,
+    detail: dict[str, Any],
+) -> PatientEvent:
     """The one place staff facts are removed from what a patient is shown."""
-    hidden = STAFF_ONLY_DETAIL.get(event.type)
-    detail = {k: v for k, v in dict(event.detail).items() if k not in (hidden or ())}
+    hidden = STAFF_ONLY_DETAIL.get(event_type)
     return PatientEvent(
-        id=event.pk,
-        type=event.type,
-        text=describe(event.type, dict(event.detail)),
-        created_at=event.created_at,
-        ip=None if hidden else event.ip,
-        user_agent="" if hidden else event.user_agent,
+        id=pk,
+        type=event_type,
+        text=describe(event_type, dict(detail)),
+        created_at=created_at,
+        ip=None if hidden else ip,
+        user_agent="" if hidden else user_agent,
         by_support_desk=hidden is not None,
-        detail=detail,
+        detail={k: v for k, v in detail.items() if k not in (hidden or ())},
     )
 
 
-def patient_activity(user: Any, limit: int = 20) -> list[PatientEvent]:
-    return [for_patient(event) for event in recent_events(user, limit)]
-
-
-# A fixed statement: the security page reads it on every load, and compiling the queryset
-# cost as much as running it (issue 18). The same rows in the model's own order.
+# A fixed statement of the columns a patient's event needs, read into PatientEvent without
+# model instances: the security page reads twenty on every load, and compiling a queryset
+# cost as much as running it, building the instances as much again (issue 18). Newest
+# first, in the model's own order; served by the (user, -created_at) index.
 _RECENT_SQL = (
-    'SELECT * FROM "audit_securityevent" WHERE "user_id" = %s '
+    'SELECT "id", "type", "created_at", "ip", "user_agent", "detail" '
+    'FROM "audit_securityevent" WHERE "user_id" = %s '
     'ORDER BY "created_at" DESC, "id" DESC LIMIT %s'
 )
 
 
-def recent_events(user: Any, limit: int = 20) -> list[SecurityEvent]:
-    """Newest first; served by the (user, -created_at) index whatever the table's size."""
+def patient_activity(user: Any, limit: int = 20) -> list[PatientEvent]:
+    """The patient's newest events, at most MAX_LIMIT, as the patient may see them."""
     limit = max(1, min(limit, MAX_LIMIT))
-    return list(SecurityEvent.objects.raw(_RECENT_SQL, [user.pk, limit]))
+    connection = connections[router.db_for_read(SecurityEvent)]
+    detail_field: Any = SecurityEvent._meta.get_field("detail")
+    with connection.cursor() as cursor:
+        cursor.execute(_RECENT_SQL, [user.pk, limit])
+        rows = cursor.fetchall()
+    return [
+        for_patient(
+            pk=pk,
+            event_type=event_type,
+            created_at=read_datetime(created_at),
+            ip=ip,
+            user_agent=user_agent,
+            detail=detail_field.from_db_value(detail, None, connection),  # the ORM's decoding
+        )
+        for pk, event_type, created_at, ip, user_agent, detail in rows
+    ]

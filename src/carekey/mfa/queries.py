@@ -53,6 +53,27 @@ def live_factors(user: User) -> list[Factor]:
     return list(Factor.objects.raw(_LIVE_FACTORS_SQL, [user.pk, Factor.Status.VERIFIED, since]))
 
 
+_LIVE_FACTORS_AND_CODES_SQL = (
+    'SELECT "mfa_factor".*, (SELECT COUNT(*) FROM "mfa_recoverycode" WHERE "user_id" = %s) '
+    'AS "carekey_codes_left" FROM "mfa_factor" '
+    'WHERE "user_id" = %s AND ("status" = %s OR "created_at" >= %s) ORDER BY "created_at"'
+)
+
+
+def live_factors_and_codes_left(user: User) -> tuple[list[Factor], int]:
+    """live_factors() and, on each row, remaining_recovery_codes(): the security page's
+    two reads in one statement (issue 18).
+
+    With no factor there is no row to carry the count, and it is 0; the page shows the
+    count only while a factor is verified, and then there is a row. One statement also
+    reads both in one snapshot.
+    """
+    since = connection.ops.adapt_datetimefield_value(clock.now() - conf.enrollment_lifetime())
+    params = [user.pk, user.pk, Factor.Status.VERIFIED, since]
+    factors = list(Factor.objects.raw(_LIVE_FACTORS_AND_CODES_SQL, params))
+    return factors, int(getattr(factors[0], "carekey_codes_left", 0)) if factors else 0
+
+
 def get_factor(user: User, factor_id: object) -> Factor:
     """The patient's own live factor; anything else is "not found", never "forbidden"."""
     try:
