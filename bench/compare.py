@@ -107,7 +107,11 @@ def main(before_path: str, after_path: str, out_path: str) -> None:
         "Then: the security page's activity rows written by one tag, its other reads "
         "(activity, devices, connected apps, app-lock choice, codes left) and every "
         "request's signed-in user read by fixed statements, and its app-lock form's "
-        "widgets written in Python with Django's exact markup.",
+        "widgets written in Python with Django's exact markup. Then: the security page's "
+        "factor and device rows written by Python tags, its literal `{% translate %}` tags "
+        "calling gettext without a lazy string, its fixed routes reversed once, its events "
+        "read straight into what the patient sees, and the codes left read with the "
+        "factors (one statement fewer).",
         f"Before: {_rounds(before)}; after: {_rounds(after)} (same machine).",
         "",
     ]
